@@ -1,0 +1,31 @@
+package mobyc.compiler.ir;
+
+/**
+ * Analytic FLOP counts, the convention of fvcore/ptflops extended to every op: a multiply-add is 2 FLOPs,
+ * elementwise ops 1 per output element, normalisations a few per element. Data movement is free.
+ */
+public final class Flops {
+    private Flops() {}
+
+    public static Dim of(Node n) {
+        Dim out = n.shape().numel();
+        return switch (n.op()) {
+            case Op.MatMul m -> out.times(n.input(0).shape().dim(n.input(0).shape().rank() - 1)).times(Dim.of(2));
+            case Op.Conv2d c -> {
+                Shape w = n.input(1).shape();
+                yield out.times(w.dim(1)).times(w.dim(2)).times(w.dim(3)).times(Dim.of(2));
+            }
+            case Op.Unary u -> out;
+            case Op.Binary b -> out;
+            case Op.Where w -> out;
+            case Op.Reduce r -> n.input(0).shape().numel();
+            case Op.Softmax s -> out.times(Dim.of(3));
+            case Op.LogSoftmax s -> out.times(Dim.of(3));
+            case Op.LayerNorm l -> out.times(Dim.of(5));
+            case Op.BatchNorm b -> out.times(Dim.of(4));
+            case Op.L2Normalize l -> out.times(Dim.of(3));
+            case Op.CrossEntropy c -> n.input(0).shape().numel().times(Dim.of(3));
+            default -> Dim.of(0);
+        };
+    }
+}

@@ -1,0 +1,169 @@
+package mobyc.compiler.ir;
+
+import java.util.Arrays;
+
+/**
+ * The closed op set of the graph IR. Every op is a record of its attributes; inputs live on the {@link Node}.
+ * Backends receive a small primitive subset; composite ops are lowered by the compiler where a backend asks.
+ */
+public sealed interface Op {
+    /** Name used by the printer and in diagnostics. */
+    String name();
+
+    /** Attributes as printed, "" when none. */
+    default String attrs() { return ""; }
+
+    // ---- sources -------------------------------------------------------------------------------------------
+    record Input(String inputName) implements Op {
+        public String name() { return "input"; }
+        public String attrs() { return inputName; }
+    }
+    record Param(String path, Init init) implements Op {
+        public String name() { return "param"; }
+        public String attrs() { return path; }
+    }
+    record State(String path, Init init) implements Op {
+        public String name() { return "state"; }
+        public String attrs() { return path; }
+    }
+    /** A scalar constant (shape []), broadcast by its users. */
+    record Constant(double value) implements Op {
+        public String name() { return "const"; }
+        public String attrs() { return Fmt.num(value); }
+    }
+    /** 0, 1, ..., n-1 as a 1-D tensor of the node's dtype. */
+    record Arange() implements Op { public String name() { return "arange"; } }
+    /**
+     * Uniform [0, 1) numbers from the counter-based generator: Philox-4x32-10 with key = seed and counter =
+     * (element, step, stream). The same (seed, step, stream, element) gives the same number on every backend.
+     */
+    record Random(long stream) implements Op {
+        public String name() { return "random"; }
+        public String attrs() { return "stream=" + stream; }
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------------------------
+    enum UnaryFn { NEG, EXP, LOG, SQRT, RSQRT, TANH, ERF, RELU, GELU, ABS, SIGMOID, FLOOR }
+
+    record Unary(UnaryFn fn) implements Op {
+        public String name() { return fn.name().toLowerCase(); }
+    }
+
+    enum BinaryFn {
+        ADD, SUB, MUL, DIV, POW, MAX, MIN, MOD, EQ, NE, LT, LE, GT, GE;
+        public boolean isComparison() { return ordinal() >= EQ.ordinal(); }
+    }
+
+    /** Binary elementwise with NumPy broadcasting. Comparisons give 1 or 0 in the inputs' dtype. */
+    record Binary(BinaryFn fn) implements Op {
+        public String name() { return fn.name().toLowerCase(); }
+    }
+
+    /** where(cond != 0, a, b), broadcasting all three. */
+    record Where() implements Op { public String name() { return "where"; } }
+
+    record Cast(DType to) implements Op {
+        public String name() { return "cast"; }
+        public String attrs() { return to.toString(); }
+    }
+
+    /** Identity whose gradient is zero: the boundary of no-grad regions and target branches. */
+    record StopGradient() implements Op { public String name() { return "stop_gradient"; } }
+
+    // ---- reductions and normalisations ----------------------------------------------------------------------
+    enum ReduceFn { SUM, MEAN, MAX }
+
+    record Reduce(ReduceFn fn, int[] axes, boolean keepDims) implements Op {
+        public String name() { return "reduce_" + fn.name().toLowerCase(); }
+        public String attrs() { return "axes=" + Arrays.toString(axes) + (keepDims ? ", keepdims" : ""); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Reduce r && r.fn == fn && Arrays.equals(r.axes, axes) && r.keepDims == keepDims;
+        }
+        @Override public int hashCode() { return fn.hashCode() * 31 + Arrays.hashCode(axes) + (keepDims ? 1 : 0); }
+    }
+
+    record Softmax(int axis) implements Op {
+        public String name() { return "softmax"; }
+        public String attrs() { return "axis=" + axis; }
+    }
+    record LogSoftmax(int axis) implements Op {
+        public String name() { return "log_softmax"; }
+        public String attrs() { return "axis=" + axis; }
+    }
+    /** Inputs x, weight, bias; normalises over the last axis. */
+    record LayerNorm(double eps) implements Op {
+        public String name() { return "layer_norm"; }
+        public String attrs() { return "eps=" + Fmt.num(eps); }
+    }
+    /**
+     * Inputs x, mean, var, weight, bias (the last four of shape [C]); normalises channel {@code axis} with the
+     * given statistics. Training mode feeds batch statistics, evaluation feeds running statistics.
+     */
+    record BatchNorm(int axis, double eps) implements Op {
+        public String name() { return "batch_norm"; }
+        public String attrs() { return "axis=" + axis + ", eps=" + Fmt.num(eps); }
+    }
+    /** x / max(||x||_2, eps) along an axis (torch.nn.functional.normalize). */
+    record L2Normalize(int axis, double eps) implements Op {
+        public String name() { return "l2_normalize"; }
+        public String attrs() { return "axis=" + axis + ", eps=" + Fmt.num(eps); }
+    }
+    /** Inputs logits [N, C] and integer labels [N]; per-example loss [N]. */
+    record CrossEntropy() implements Op { public String name() { return "cross_entropy"; } }
+
+    // ---- contractions ----------------------------------------------------------------------------------------
+    /** [..., M, K] @ [..., K, N] with broadcast batch dimensions. */
+    record MatMul() implements Op { public String name() { return "matmul"; } }
+
+    /** Inputs x [N, C, H, W] and weight [O, C, KH, KW]; no bias (added by the caller). */
+    record Conv2d(int strideH, int strideW, int padH, int padW) implements Op {
+        public String name() { return "conv2d"; }
+        public String attrs() { return "stride=[" + strideH + ", " + strideW + "], padding=[" + padH + ", " + padW + "]"; }
+    }
+
+    // ---- data movement ---------------------------------------------------------------------------------------
+    record Reshape() implements Op { public String name() { return "reshape"; } }
+
+    record Permute(int[] perm) implements Op {
+        public String name() { return "permute"; }
+        public String attrs() { return Arrays.toString(perm); }
+        @Override public boolean equals(Object o) { return o instanceof Permute p && Arrays.equals(p.perm, perm); }
+        @Override public int hashCode() { return Arrays.hashCode(perm); }
+    }
+
+    /** Broadcast to the node's shape (size-1 axes stretched, new leading axes added). */
+    record Expand() implements Op { public String name() { return "expand"; } }
+
+    record Slice(int axis, long start, long end, long step) implements Op {
+        public String name() { return "slice"; }
+        public String attrs() { return "axis=" + axis + ", " + start + ":" + end + (step != 1 ? ":" + step : ""); }
+    }
+
+    record Concat(int axis) implements Op {
+        public String name() { return "concat"; }
+        public String attrs() { return "axis=" + axis; }
+    }
+
+    /** Cyclic shift as torch.roll. */
+    record Roll(int[] shifts, int[] axes) implements Op {
+        public String name() { return "roll"; }
+        public String attrs() { return "shifts=" + Arrays.toString(shifts) + ", axes=" + Arrays.toString(axes); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Roll r && Arrays.equals(r.shifts, shifts) && Arrays.equals(r.axes, axes);
+        }
+        @Override public int hashCode() { return Arrays.hashCode(shifts) * 31 + Arrays.hashCode(axes); }
+    }
+
+    /** Constant padding: before[i] and after[i] elements on axis i. */
+    record Pad(long[] before, long[] after, double value) implements Op {
+        public String name() { return "pad"; }
+        public String attrs() { return "before=" + Arrays.toString(before) + ", after=" + Arrays.toString(after) + ", value=" + Fmt.num(value); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Pad p && Arrays.equals(p.before, before) && Arrays.equals(p.after, after) && p.value == value;
+        }
+        @Override public int hashCode() { return Arrays.hashCode(before) * 31 + Arrays.hashCode(after); }
+    }
+
+    /** Rows of a table by an integer index: out[i..., j...] = table[index[i...], j...]. */
+    record Gather() implements Op { public String name() { return "gather"; } }
+}

@@ -1,0 +1,79 @@
+package mobyc.runtime;
+
+import java.nio.charset.StandardCharsets;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Init;
+
+/**
+ * Fills parameter and state tensors with their initial values. Random initialisers draw element {@code i} from
+ * the Philox block (seed, step 0, stream = {@link #streamOf}(path), element i), so a tensor's starting values
+ * depend only on the seed and its path: not on the backend, the order of initialisation or other tensors.
+ */
+public final class Initializers {
+    private Initializers() {}
+
+    private static final double SQRT2 = Math.sqrt(2.0);
+
+    /** Fills {@code t} as {@code init} says; random inits need an f32 tensor. */
+    public static void fill(Tensor t, Init init, long seed, String path) {
+        long stream = streamOf(path);
+        long n = t.numel();
+        switch (init) {
+            case Init.Zeros z -> constant(t, 0.0);
+            case Init.Ones o -> constant(t, 1.0);
+            case Init.Constant c -> constant(t, c.value());
+            case Init.Normal nd -> {
+                requireFloat(t, init, path);
+                for (long i = 0; i < n; i++) t.setFloat(i, (float) (nd.mean() + nd.std() * Philox.normal(seed, 0, stream, i)));
+            }
+            case Init.Uniform u -> {
+                requireFloat(t, init, path);
+                for (long i = 0; i < n; i++) {
+                    double r = Philox.uniform2(seed, 0, stream, i)[0];
+                    t.setFloat(i, (float) (u.low() + (u.high() - u.low()) * r));
+                }
+            }
+            case Init.TruncNormal tn -> {
+                requireFloat(t, init, path);
+                truncNormal(t, tn, seed, stream);
+            }
+            case Init.Computed c -> throw new IllegalArgumentException(
+                    path + ": a computed initialiser is evaluated by its subgraph, not by Initializers");
+        }
+    }
+
+    /** A stable 64-bit stream id for a path: FNV-1a over its UTF-8 bytes. */
+    public static long streamOf(String path) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xFF;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    /**
+     * As torch.nn.init.trunc_normal_: u uniform in [Phi(alpha), Phi(beta)], x = mean + std*sqrt(2)*erfinv(2u-1),
+     * clamped to [a, b], where alpha and beta are the bounds in standard units.
+     */
+    private static void truncNormal(Tensor t, Init.TruncNormal tn, long seed, long stream) {
+        double low = 2.0 * SpecialFunctions.normalCdf((tn.a() - tn.mean()) / tn.std()) - 1.0;
+        double high = 2.0 * SpecialFunctions.normalCdf((tn.b() - tn.mean()) / tn.std()) - 1.0;
+        for (long i = 0, n = t.numel(); i < n; i++) {
+            double v = low + (high - low) * Philox.uniform2(seed, 0, stream, i)[0];
+            double x = tn.mean() + tn.std() * SQRT2 * SpecialFunctions.erfinv(v);
+            t.setFloat(i, (float) Math.clamp(x, tn.a(), tn.b()));
+        }
+    }
+
+    private static void constant(Tensor t, double v) {
+        for (long i = 0, n = t.numel(); i < n; i++) {
+            if (t.dtype() == DType.F32) t.setFloat(i, (float) v);
+            else t.setInt(i, (int) v);
+        }
+    }
+
+    private static void requireFloat(Tensor t, Init init, String path) {
+        if (t.dtype() != DType.F32) throw new IllegalArgumentException(path + ": " + init + " needs an f32 tensor, not " + t.dtype());
+    }
+}

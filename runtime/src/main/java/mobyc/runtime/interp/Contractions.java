@@ -1,0 +1,64 @@
+package mobyc.runtime.interp;
+
+import java.util.Arrays;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.Tensor;
+
+/** matmul with NumPy batch broadcasting and direct-loop conv2d; sums accumulate in double (long for i32). */
+final class Contractions {
+    private Contractions() {}
+
+    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other. */
+    static void matmul(Tensor a, Tensor b, Tensor out) {
+        long[] as = a.shape(), bs = b.shape(), os = out.shape();
+        int ra = as.length, rb = bs.length, ro = os.length;
+        long m = as[ra - 2], k = as[ra - 1], n = bs[rb - 1];
+        long[] batch = Arrays.copyOf(os, ro - 2);
+        long[] aBatch = Layout.broadcastStrides(Arrays.copyOf(as, ra - 2), Arrays.copyOf(Layout.strides(as), ra - 2), batch);
+        long[] bBatch = Layout.broadcastStrides(Arrays.copyOf(bs, rb - 2), Arrays.copyOf(Layout.strides(bs), rb - 2), batch);
+        boolean floating = a.dtype() == DType.F32;
+        for (long p = 0, batches = Layout.numel(batch); p < batches; p++) {
+            long aBase = Layout.offset(p, batch, aBatch), bBase = Layout.offset(p, batch, bBatch), oBase = p * m * n;
+            for (long i = 0; i < m; i++) {
+                for (long j = 0; j < n; j++) {
+                    long at = oBase + i * n + j;
+                    if (floating) {
+                        double sum = 0;
+                        for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * k + q) * b.getFloat(bBase + q * n + j);
+                        out.setFloat(at, (float) sum);
+                    } else {
+                        long sum = 0;
+                        for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * k + q) * b.getInt(bBase + q * n + j);
+                        out.setInt(at, (int) sum);
+                    }
+                }
+            }
+        }
+    }
+
+    /** x [N, C, H, W] and weight [O, C, KH, KW], zero padding, no bias. */
+    static void conv2d(Op.Conv2d op, Tensor x, Tensor w, Tensor out) {
+        long batch = x.dim(0), channels = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        long outChannels = w.dim(0), kh = w.dim(2), kw = w.dim(3);
+        long oh = out.dim(2), ow = out.dim(3);
+        for (long nb = 0; nb < batch; nb++)
+            for (long o = 0; o < outChannels; o++)
+                for (long y = 0; y < oh; y++)
+                    for (long z = 0; z < ow; z++) {
+                        double sum = 0;
+                        for (long c = 0; c < channels; c++)
+                            for (long i = 0; i < kh; i++) {
+                                long row = y * op.strideH() - op.padH() + i;
+                                if (row < 0 || row >= h) continue;
+                                for (long j = 0; j < kw; j++) {
+                                    long col = z * op.strideW() - op.padW() + j;
+                                    if (col < 0 || col >= wd) continue;
+                                    sum += (double) x.getFloat(((nb * channels + c) * h + row) * wd + col)
+                                            * w.getFloat(((o * channels + c) * kh + i) * kw + j);
+                                }
+                            }
+                        out.setFloat(((nb * outChannels + o) * oh + y) * ow + z, (float) sum);
+                    }
+    }
+}

@@ -1,0 +1,78 @@
+package mobyc.runtime.interp;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import mobyc.compiler.lower.Program;
+import mobyc.runtime.Executable;
+import mobyc.runtime.InputBinding;
+import mobyc.runtime.ParameterStore;
+import mobyc.runtime.RunContext;
+import mobyc.runtime.Tensor;
+
+/**
+ * Runs a program kernel by kernel with the scalar interp kernels. Each temporary gets a fresh tensor when its
+ * kernel runs and is dropped after its last use; inputs, parameters and states are read in place.
+ */
+final class InterpExecutable implements Executable {
+    private final Program program;
+    /** For each buffer, the index of the last kernel that reads it (-1 if none). */
+    private final int[] lastUse;
+    /** Buffers that outlive the kernels: outputs and updates. */
+    private final Set<Integer> results = new HashSet<>();
+
+    InterpExecutable(Program program) {
+        this.program = program;
+        this.lastUse = new int[program.buffers().size()];
+        Arrays.fill(lastUse, -1);
+        List<Program.Kernel> kernels = program.kernels();
+        for (int k = 0; k < kernels.size(); k++) for (int b : kernels.get(k).inputs()) lastUse[b] = k;
+        results.addAll(program.outputs().values());
+        results.addAll(program.updates().values());
+    }
+
+    @Override
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
+        Map<String, Long> bindings = InputBinding.bind(program, inputs, store);
+        Tensor[] buffers = new Tensor[program.buffers().size()];
+        for (Program.Buffer b : program.buffers()) {
+            buffers[b.id()] = switch (b.kind()) {
+                case INPUT -> inputs.get(b.name());
+                case PARAM -> store.params().get(b.name());
+                case STATE -> store.states().get(b.name());
+                case TEMP -> null;
+            };
+        }
+        List<Program.Kernel> kernels = program.kernels();
+        for (int k = 0; k < kernels.size(); k++) {
+            Program.Kernel kernel = kernels.get(k);
+            Program.Buffer target = program.buffer(kernel.output());
+            Tensor out = Tensor.zeros(target.dtype(), InputBinding.shapeOf(target, bindings));
+            Tensor[] in = new Tensor[kernel.inputs().size()];
+            for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
+            Kernels.run(kernel.op(), in, out, ctx);
+            buffers[kernel.output()] = out;
+            for (int b : kernel.inputs())
+                if (lastUse[b] == k && !results.contains(b) && program.buffer(b).kind() == Program.Kind.TEMP) buffers[b] = null;
+        }
+        LinkedHashMap<String, Tensor> outputs = new LinkedHashMap<>();
+        Set<Integer> handedOut = new HashSet<>();
+        program.outputs().forEach((name, b) -> {
+            boolean fresh = program.buffer(b).kind() == Program.Kind.TEMP && handedOut.add(b);
+            outputs.put(name, fresh ? buffers[b] : buffers[b].copy());
+        });
+        applyUpdates(buffers, store);
+        return outputs;
+    }
+
+    /** Takes every new state value first (a state may be updated to another state's old value), then writes them. */
+    private void applyUpdates(Tensor[] buffers, ParameterStore store) {
+        LinkedHashMap<String, Tensor> values = new LinkedHashMap<>();
+        program.updates().forEach((path, b) ->
+                values.put(path, program.buffer(b).kind() == Program.Kind.TEMP ? buffers[b] : buffers[b].copy()));
+        values.forEach((path, v) -> store.states().get(path).copyFrom(v));
+    }
+}
