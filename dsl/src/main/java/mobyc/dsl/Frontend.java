@@ -30,16 +30,25 @@ public final class Frontend {
     /** Loads files and their imports and resolves names statically. */
     public static Compilation load(List<Path> files, Diagnostics diags) {
         Compilation c = new Compilation(diags);
-        for (Path p : files) c.addFile(p);
-        if (!diags.hasErrors()) new Resolver(c, diags).run();
+        try {
+            for (Path p : files) c.addFile(p);
+            if (!diags.hasErrors()) new Resolver(c, diags).run();
+        } catch (StackOverflowError e) {
+            diags.error(Compilation.commandLine(files.isEmpty() ? "<input>" : files.getLast().toString()),
+                    "the program is nested too deeply to compile", "split long expressions with 'let'");
+        }
         return c;
     }
 
     /** Loads source text (tests and tools). */
     public static Compilation loadSource(String name, String text, Diagnostics diags) {
         Compilation c = new Compilation(diags);
-        c.addSource(name, text, null);
-        if (!diags.hasErrors()) new Resolver(c, diags).run();
+        try {
+            c.addSource(name, text, null);
+            if (!diags.hasErrors()) new Resolver(c, diags).run();
+        } catch (StackOverflowError e) {
+            diags.error(Compilation.commandLine(name), "the program is nested too deeply to compile", "split long expressions with 'let'");
+        }
         return c;
     }
 

@@ -29,7 +29,7 @@ class ExamplesCompileTest {
 
     @Test
     void mlp() {
-        Graph g = build("mlp.moby", "Mlp", Map.of());
+        Graph g = build("mlp.moby", "TinyMlp", Map.of());
         assertEquals(16 * 32 + 32 + 32 + 32 + 32 * 8 + 8, g.parameterCount());
         assertEquals("[B, 16]", g.inputs().getFirst().shape().toString());
         assertEquals("[B, 8]", g.outputs().get("out").shape().toString());

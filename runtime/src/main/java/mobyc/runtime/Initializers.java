@@ -37,8 +37,6 @@ public final class Initializers {
                 requireFloat(t, init, path);
                 truncNormal(t, tn, seed, stream);
             }
-            case Init.Computed c -> throw new IllegalArgumentException(
-                    path + ": a computed initialiser is evaluated by its subgraph, not by Initializers");
         }
     }
 

@@ -27,8 +27,7 @@ public final class ParameterStore {
 
     /**
      * Allocates every parameter and state of {@code g} and fills it by its initialiser with {@code seed}.
-     * Shapes must be concrete. {@link Init.Computed} tensors start as zeros: their values come from the
-     * subgraph that computes them.
+     * Shapes must be concrete.
      */
     public static ParameterStore initialise(Graph g, long seed) {
         LinkedHashMap<String, Tensor> params = new LinkedHashMap<>(), states = new LinkedHashMap<>();
@@ -52,7 +51,7 @@ public final class ParameterStore {
         if (!n.dtype().isExecutable())
             throw new IllegalArgumentException(what + " '" + path + "' has dtype " + n.dtype() + "; only f32 and i32 are stored");
         Tensor t = Tensor.zeros(n.dtype(), n.shape().concrete());
-        if (!(init instanceof Init.Computed)) Initializers.fill(t, init, seed, path);
+        Initializers.fill(t, init, seed, path);
         return t;
     }
 

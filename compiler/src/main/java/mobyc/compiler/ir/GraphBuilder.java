@@ -112,8 +112,13 @@ public final class GraphBuilder {
     public GraphBuilder update(String statePath, Node value) {
         Node s = sources.get("state:" + statePath);
         if (s == null) throw new ShapeException("no state named " + statePath);
-        if (!s.shape().equals(value.shape()) && !ShapeRules.broadcast(new Op.Expand(), value.shape(), s.shape()).equals(s.shape()))
-            throw new ShapeException("state " + statePath + " has shape " + s.shape() + ", the new value has " + value.shape());
+        boolean fits;
+        try {
+            fits = ShapeRules.broadcast(new Op.Expand(), value.shape(), s.shape()).equals(s.shape());
+        } catch (ShapeException e) {
+            fits = false;
+        }
+        if (!fits) throw new ShapeException("state " + statePath + " has shape " + s.shape() + ", the new value has " + value.shape());
         Node v = value.shape().equals(s.shape()) ? value : expand(value, s.shape());
         updates.put(statePath, cast(v, s.dtype()));
         return this;

@@ -18,6 +18,4 @@ public sealed interface Init {
     record Uniform(double low, double high) implements Init {
         @Override public String toString() { return "uniform(" + Fmt.num(low) + ", " + Fmt.num(high) + ")"; }
     }
-    /** Values computed by a subgraph at construction (e.g. a relative position index); see Graph.computedInits. */
-    record Computed() implements Init { @Override public String toString() { return "computed"; } }
 }

@@ -79,7 +79,7 @@ public sealed interface Op {
         @Override public boolean equals(Object o) {
             return o instanceof Reduce r && r.fn == fn && Arrays.equals(r.axes, axes) && r.keepDims == keepDims;
         }
-        @Override public int hashCode() { return fn.hashCode() * 31 + Arrays.hashCode(axes) + (keepDims ? 1 : 0); }
+        @Override public int hashCode() { return fn.ordinal() * 31 + Arrays.hashCode(axes) + (keepDims ? 1 : 0); }
     }
 
     record Softmax(int axis) implements Op {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that readers see either the old or the complete new contents: a temporary file in the same
@@ -22,22 +23,28 @@ public final class AtomicFiles {
         void writeTo(FileChannel channel) throws IOException;
     }
 
+    /**
+     * Writes {@code target} through {@code body}: to a new temporary file next to it, forced to disk, then
+     * renamed over it atomically. If anything fails the target is untouched and the temporary file removed.
+     */
     public static void write(Path target, Body body) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        // CREATE_NEW with a random name rather than Files.createTempFile, whose 0600 mode the target would keep
+        Path tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = channel) {
                 body.writeTo(ch);
                 ch.force(true);
             }
             Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
-            forceDirectory(dir);
         } finally {
             if (!done) Files.deleteIfExists(tmp);
         }
+        forceDirectory(dir);
     }
 
     /** Writes all of {@code bytes}. */

@@ -27,6 +27,8 @@ public final class Npy {
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final int ALIGNMENT = 64;
+    /** NumPy itself refuses headers over 10000 bytes unless told otherwise. */
+    private static final long MAX_HEADER = 1 << 20;
     private static final Map<String, StoredType> DESCRIPTORS = Map.of(
             "<f4", StoredType.F32, "<i4", StoredType.I32, "<f8", StoredType.F64, "<i8", StoredType.I64,
             "|b1", StoredType.BOOL, "|u1", StoredType.U8);
@@ -35,49 +37,63 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("['\"]fortran_order['\"]\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("['\"]shape['\"]\\s*:\\s*\\(([^)]*)\\)");
 
+    /** Reads a whole .npy file; every problem with its contents is a {@link FormatException}. */
     public static Tensor read(Path file) throws IOException {
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment bytes = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            if (size < 10 || bytes.asSlice(0, MAGIC.length).mismatch(MemorySegment.ofArray(MAGIC)) != -1)
-                throw new FormatException(file, "not a .npy file (no \\x93NUMPY magic)");
-            int major = bytes.get(ValueLayout.JAVA_BYTE, 6);
-            long headerLength, headerStart;
-            switch (major) {
-                case 1 -> {
-                    headerLength = Short.toUnsignedInt(bytes.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8));
-                    headerStart = 10;
-                }
-                case 2, 3 -> {
-                    if (size < 12) throw new FormatException(file, "truncated header");
-                    headerLength = Integer.toUnsignedLong(bytes.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8));
-                    headerStart = 12;
-                }
-                default -> throw new FormatException(file, "unsupported .npy version " + major);
-            }
-            if (headerStart + headerLength > size)
-                throw new FormatException(file, "truncated: the header needs " + headerLength + " bytes, the file has " + (size - headerStart));
-            byte[] headerBytes = bytes.asSlice(headerStart, headerLength).toArray(ValueLayout.JAVA_BYTE);
-            String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            StoredType type = parseType(file, header);
-            long[] shape = parseShape(file, header);
-            long numel = numel(file, shape);
-            long dataStart = headerStart + headerLength;
-            long need = numel * type.size, have = size - dataStart;
+            Header h = header(file, bytes);
+            long need = Tensor.checkedNumel(h.shape) * h.type.size, have = size - h.dataStart;
             if (need != have)
-                throw new FormatException(file, (need > have ? "truncated: " : "size mismatch: ") + "shape " + shapeText(shape) + " of "
-                        + descriptorOf(type) + " needs " + need + " bytes of data, the file has " + have);
-            return type.decode(bytes.asSlice(dataStart, need), shape, file, "");
+                throw new FormatException(file, (need > have ? "truncated: " : "size mismatch: ") + "shape " + shapeText(h.shape)
+                        + " of " + descriptorOf(h.type) + " needs " + need + " bytes of data, the file has " + have);
+            return h.type.decode(bytes.asSlice(h.dataStart, need), h.shape, file, "");
         }
     }
 
+    private record Header(StoredType type, long[] shape, long dataStart) {}
+
+    /** Magic, version, header length and the header dict; the shape is checked to be a valid tensor shape. */
+    private static Header header(Path file, MemorySegment bytes) throws FormatException {
+        long size = bytes.byteSize();
+        if (size < 10 || bytes.asSlice(0, MAGIC.length).mismatch(MemorySegment.ofArray(MAGIC)) != -1)
+            throw new FormatException(file, "not a .npy file (no \\x93NUMPY magic)");
+        int major = bytes.get(ValueLayout.JAVA_BYTE, 6);
+        long length, start;
+        switch (major) {
+            case 1 -> {
+                length = Short.toUnsignedInt(bytes.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8));
+                start = 10;
+            }
+            case 2, 3 -> {
+                if (size < 12) throw new FormatException(file, "truncated header");
+                length = Integer.toUnsignedLong(bytes.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8));
+                start = 12;
+            }
+            default -> throw new FormatException(file, "unsupported .npy version " + major);
+        }
+        if (length > MAX_HEADER) throw new FormatException(file, "a header of " + length + " bytes is implausibly large");
+        if (start + length > size)
+            throw new FormatException(file, "truncated: the header needs " + length + " bytes, the file has " + (size - start));
+        byte[] raw = bytes.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE);
+        String dict = new String(raw, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        StoredType type = parseType(file, dict);
+        long[] shape = parseShape(file, dict);
+        try {
+            Tensor.checkedNumel(shape);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file, "shape " + shapeText(shape) + " is too large");
+        }
+        return new Header(type, shape, start + length);
+    }
+
     private static StoredType parseType(Path file, String header) throws FormatException {
-        if (!header.strip().startsWith("{")) throw new FormatException(file, "malformed header: " + header.strip());
+        if (!header.strip().startsWith("{")) throw new FormatException(file, "malformed header: " + excerpt(header));
         Matcher fortran = FORTRAN.matcher(header);
-        if (!fortran.find()) throw new FormatException(file, "malformed header (no fortran_order): " + header.strip());
+        if (!fortran.find()) throw new FormatException(file, "malformed header (no fortran_order): " + excerpt(header));
         if (fortran.group(1).equals("True")) throw new FormatException(file, "Fortran-order arrays are not supported; save with C order");
         Matcher descr = DESCR.matcher(header);
-        if (!descr.find()) throw new FormatException(file, "malformed header (no descr, or a structured dtype): " + header.strip());
+        if (!descr.find()) throw new FormatException(file, "malformed header (no descr, or a structured dtype): " + excerpt(header));
         StoredType type = DESCRIPTORS.get(descr.group(1));
         if (type == null)
             throw new FormatException(file, "unsupported dtype '" + descr.group(1) + "' (supported: <f4, <i4, <f8, <i8, |b1, |u1)");
@@ -86,7 +102,7 @@ public final class Npy {
 
     private static long[] parseShape(Path file, String header) throws FormatException {
         Matcher m = SHAPE.matcher(header);
-        if (!m.find()) throw new FormatException(file, "malformed header (no shape): " + header.strip());
+        if (!m.find()) throw new FormatException(file, "malformed header (no shape): " + excerpt(header));
         List<Long> dims = new ArrayList<>();
         for (String part : m.group(1).split(",")) {
             String p = part.strip();
@@ -101,14 +117,6 @@ public final class Npy {
             }
         }
         return dims.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static long numel(Path file, long[] shape) throws FormatException {
-        try {
-            return Tensor.checkedNumel(shape);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException(file, "shape " + shapeText(shape) + " is too large");
-        }
     }
 
     /** Writes {@code t} as a version 1 (or, for huge headers, 2) .npy file, atomically. */
@@ -126,6 +134,11 @@ public final class Npy {
             AtomicFiles.writeFully(ch, head);
             AtomicFiles.writeFully(ch, t.segment());
         });
+    }
+
+    private static String excerpt(String header) {
+        String h = header.strip();
+        return h.length() <= 120 ? h : h.substring(0, 120) + "...";
     }
 
     private static String descriptorOf(StoredType type) {

@@ -1,0 +1,73 @@
+package mobyc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import mobyc.dsl.Compilation;
+import mobyc.dsl.Frontend;
+import mobyc.dsl.diag.Diagnostics;
+import mobyc.dsl.eval.Value;
+
+/** Shared steps of the commands: load sources, read --set values, build a graph; diagnostics go to stderr. */
+final class Programs {
+    private Programs() {}
+
+    /** Front-end work runs on a thread with a large stack, so deep but legal programs never overflow it. */
+    static final long STACK_BYTES = 512L << 20;
+
+    static <T> T withBigStack(java.util.function.Supplier<T> work) {
+        Object[] box = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                box[0] = work.get();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "mobyc-frontend", STACK_BYTES);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        if (failure[0] instanceof RuntimeException r) throw r;
+        if (failure[0] instanceof Error e) throw e;
+        @SuppressWarnings("unchecked") T r = (T) box[0];
+        return r;
+    }
+
+    static Compilation load(List<Path> files, Diagnostics diags, PrintWriter err) {
+        Compilation c = withBigStack(() -> Frontend.load(files, diags));
+        if (diags.hasErrors()) fail(diags, err);
+        return c;
+    }
+
+    static Map<String, Value> sets(List<String> sets, Diagnostics diags, PrintWriter err) {
+        Map<String, Value> out = new LinkedHashMap<>();
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) throw new UserError("--set takes name=value, got '" + s + "'");
+            String name = s.substring(0, eq).trim();
+            Value v = Frontend.parseValue(s.substring(eq + 1).trim(), "--set " + name, diags);
+            if (v == null) fail(diags, err);
+            out.put(name, v);
+        }
+        return out;
+    }
+
+    static Frontend.Built build(Compilation c, Frontend.Request r, PrintWriter err) {
+        Frontend.Built b = withBigStack(() -> Frontend.build(c, r));
+        if (b == null || c.diagnostics().hasErrors()) fail(c.diagnostics(), err);
+        return b;
+    }
+
+    static void fail(Diagnostics diags, PrintWriter err) {
+        err.print(diags.format());
+        err.flush();
+        throw new Main.Diagnosed();
+    }
+}
