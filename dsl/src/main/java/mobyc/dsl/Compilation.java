@@ -57,6 +57,9 @@ public final class Compilation {
         if (!loaded.add(key)) return null;
         Decl.FileUnit unit = Parse.parse(src, diags);
         if (unit == null) return null;
+        if (unit.imports().isEmpty() && unit.decls().isEmpty())
+            diags.add(new mobyc.dsl.diag.Diagnostic(mobyc.dsl.diag.Diagnostic.Severity.WARNING, new Pos(src, 1, 1),
+                    "the file declares nothing", src.text().isBlank() ? "the file is empty" : null));
         units.add(unit);
         for (Decl.Import imp : unit.imports()) resolveImport(imp, dir);
         for (Decl d : unit.decls()) {

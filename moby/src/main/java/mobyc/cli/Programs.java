@@ -43,6 +43,10 @@ final class Programs {
     static Compilation load(List<Path> files, Diagnostics diags, PrintWriter err) {
         Compilation c = withBigStack(() -> Frontend.load(files, diags));
         if (diags.hasErrors()) fail(diags, err);
+        if (!diags.isEmpty()) {
+            err.print(diags.format());
+            err.flush();
+        }
         return c;
     }
 

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class GraphBuilder {
     /** Refuse graphs beyond this many nodes: a runaway compile-time loop, not a model. */
-    public static final int MAX_NODES = 2_000_000;
+    public static final int MAX_NODES = 1_000_000;
 
     private final String name;
     private final List<Node> nodes = new ArrayList<>();

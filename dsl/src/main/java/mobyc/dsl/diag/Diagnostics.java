@@ -28,6 +28,7 @@ public final class Diagnostics {
     public void error(Pos pos, String message, String hint) { add(Diagnostic.error(pos, message, hint)); }
 
     public boolean hasErrors() { return errors > 0; }
+    public boolean isEmpty() { return list.isEmpty(); }
     public int errorCount() { return errors + dropped; }
     public boolean full() { return errors >= LIMIT; }
     public List<Diagnostic> all() { return List.copyOf(list); }
@@ -45,7 +46,10 @@ public final class Diagnostics {
         for (Diagnostic d : sorted) sb.append(d.format());
         if (dropped > 0) sb.append("only the first ").append(LIMIT).append(" errors are shown; ").append(dropped).append(" more\n");
         int n = errorCount();
-        if (n > 0) sb.append(n).append(n == 1 ? " error\n" : " errors\n");
+        long w = list.stream().filter(d -> d.severity() == Diagnostic.Severity.WARNING).count();
+        if (n > 0) sb.append(n).append(n == 1 ? " error" : " errors");
+        if (w > 0) sb.append(n > 0 ? ", " : "").append(w).append(w == 1 ? " warning" : " warnings");
+        if (n > 0 || w > 0) sb.append('\n');
         return sb.toString();
     }
 }

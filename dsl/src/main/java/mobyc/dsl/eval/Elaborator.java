@@ -32,7 +32,7 @@ import mobyc.dsl.eval.Value.*;
  */
 public final class Elaborator {
     /** Bound on compile-time work: a loop of a billion steps is a mistake, not a model. */
-    public static final long MAX_STEPS = 20_000_000;
+    public static final long MAX_STEPS = 5_000_000;
     public static final int MAX_DEPTH = 128;
     /** Largest parameter or state tensor. */
     public static final long MAX_PARAM_ELEMENTS = Integer.MAX_VALUE;
@@ -60,9 +60,11 @@ public final class Elaborator {
     void report(EvalError e) { diags.error(e.pos(), e.getMessage(), e.hint()); }
 
     private void step(Pos pos) {
-        if (++steps > MAX_STEPS)
+        if (++steps > MAX_STEPS) {
+            if (steps > MAX_STEPS + 1) throw EvalError.Poisoned.INSTANCE;
             throw new EvalError(pos, "compile-time evaluation did not finish within " + MAX_STEPS + " steps",
                     "is a loop bound or a range absurdly large?");
+        }
     }
 
     // ================================================================ modules
@@ -658,7 +660,7 @@ public final class Elaborator {
                 numel = Dim.of(Long.MAX_VALUE);
             }
             if (numel.constant() > MAX_PARAM_ELEMENTS)
-                throw new EvalError(pos, what + " would have more than " + MAX_PARAM_ELEMENTS + " elements", "check its shape " + t.dims().size() + "-D sizes");
+                throw new EvalError(pos, what + " would have more than " + MAX_PARAM_ELEMENTS + " elements", "no parameter can be this large; check its shape");
         }
         return new Shape(dims);
     }

@@ -1,0 +1,135 @@
+package mobyc.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: help, version, exit statuses, check/compile output, and user errors without stack traces. */
+class CliTest {
+    @TempDir Path tmp;
+
+    static final String MLP = Golden.repo("examples/mlp.moby").toString();
+    static final String SWIN = Golden.repo("examples/swin_block.moby").toString();
+
+    @Test
+    void helpAndVersion() {
+        Cli help = Cli.run("--help");
+        assertEquals(0, help.status());
+        for (String cmd : new String[] {"check", "compile", "forward", "demo", "devices"}) assertTrue(help.out().contains(cmd), help::toString);
+        Cli v = Cli.run("--version");
+        assertEquals(0, v.status());
+        assertTrue(v.out().startsWith("mobyc "), v::toString);
+    }
+
+    @Test
+    void wrongUsageExitsWithTwo() {
+        assertEquals(2, Cli.run().status());
+        assertEquals(2, Cli.run("frobnicate").status());
+        assertEquals(2, Cli.run("check").status());
+        assertEquals(2, Cli.run("compile", MLP, "--emit", "bogus").status());
+        assertEquals(2, Cli.run("forward", MLP).status());
+    }
+
+    @Test
+    void checkPrintsParametersAndFlops() {
+        Cli r = Cli.run("check", MLP);
+        assertEquals(0, r.status(), r::toString);
+        assertEquals("TinyMlp: 872 parameters, forward 1.77 KFLOPs at B=1 (input x: f32[B, 16])\n", r.out());
+        Cli s = Cli.run("check", SWIN, "--module", "SwinBlock", "--set", "dim=32", "--set", "heads=2", "--set", "window=4",
+                "--set", "shift=2", "--set", "resolution=[8, 8]");
+        assertEquals(0, s.status(), s::toString);
+        assertTrue(s.out().startsWith("SwinBlock: 12,802 parameters, forward "), s::toString);
+        Cli needs = Cli.run("check", SWIN);
+        assertEquals(0, needs.status(), needs::toString);
+        assertTrue(needs.out().contains("SwinBlock: needs hyper-parameters dim, heads, resolution (give them with --set)"), needs::toString);
+    }
+
+    @Test
+    void checkReportsEveryErrorWithExitOne() throws IOException {
+        Path f = tmp.resolve("bad.moby");
+        Files.writeString(f, """
+                module M(dim: int = 4) {
+                    param w: [dim, dim] = zeros();
+                    fn forward(x: [B, dim]) {
+                        let y = x @ w;
+                        return relu(y) + undefined_name + dimm;
+                    }
+                }
+                """);
+        Cli r = Cli.run("check", f.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertEquals(f + ":5:26: error: unknown name 'undefined_name'\n"
+                + "        return relu(y) + undefined_name + dimm;\n"
+                + "                         ^\n"
+                + f + ":5:43: error: unknown name 'dimm'\n"
+                + "        return relu(y) + undefined_name + dimm;\n"
+                + "                                          ^\n"
+                + "  hint: did you mean 'dim'?\n"
+                + "2 errors\n", r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void compileEmitsReadableIr() {
+        Cli r = Cli.run("compile", MLP, "--emit", "ir");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().startsWith("graph TinyMlp {\n  %0 = param fc1.weight : f32[32, 16] init trunc_normal(std=0.02, a=-2, b=2)\n"), r::toString);
+        assertTrue(r.out().contains("= gelu %"), r::toString);
+        assertTrue(r.out().contains("output out = %"), r::toString);
+        Cli k = Cli.run("compile", MLP, "--emit", "kernels");
+        assertEquals(0, k.status(), k::toString);
+        assertTrue(k.out().contains("= matmul(b"), k::toString);
+    }
+
+    @Test
+    void forwardRefusesBadInputsWithoutStackTraces() throws IOException {
+        Path g = Golden.dir("mlp");
+        Path y = tmp.resolve("y.npy");
+        // an input of the wrong shape
+        Path x = Golden.dir("swin_block/shifted").resolve("x.npy");
+        Cli r = Cli.run("forward", MLP, "--input", x.toString(), "--output", y.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.err().startsWith("mobyc: error: input x: expected [B, 16], got [2, 8, 8, 32]"), r::toString);
+        // a truncated weights file
+        byte[] w = Files.readAllBytes(g.resolve("weights.safetensors"));
+        Path cut = tmp.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(w, w.length / 2));
+        r = Cli.run("forward", MLP, "--input", g.resolve("x.npy").toString(), "--weights", cut.toString(), "--output", y.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.err().startsWith("mobyc: error: " + cut), r::toString);
+        // weights of another model: every missing key is named
+        r = Cli.run("forward", MLP, "--input", g.resolve("x.npy").toString(),
+                "--weights", Golden.dir("swin_block/shifted").resolve("weights.safetensors").toString(), "--output", y.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.err().contains("fc1.weight") && r.err().contains("norm.bias") && r.err().contains("attn.qkv.weight"), r::toString);
+        assertFalse(Files.exists(y), "no output is written when the run fails");
+        // a missing input file
+        r = Cli.run("forward", MLP, "--input", tmp.resolve("nope.npy").toString(), "--output", y.toString());
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.err().contains("nope.npy"), r::toString);
+        for (Cli c : new Cli[] {r}) assertFalse(c.err().contains("\tat "), c::toString);
+    }
+
+    @Test
+    void unknownBackendIsAUserError() {
+        Path g = Golden.dir("mlp");
+        Cli r = Cli.run("forward", MLP, "--input", g.resolve("x.npy").toString(), "--output", tmp.resolve("y.npy").toString(), "--backend", "cuda9");
+        assertEquals(1, r.status(), r::toString);
+        assertTrue(r.err().contains("unknown backend 'cuda9'; available: interp"), r::toString);
+    }
+
+    @Test
+    void demoRunsTheExamples() {
+        System.setProperty("mobyc.home", Golden.repo("").toString());
+        Cli r = Cli.run("demo", "--batch", "2");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("TinyMlp") && r.out().contains("SwinBlock") && r.out().endsWith("ok\n"), r::toString);
+    }
+}
