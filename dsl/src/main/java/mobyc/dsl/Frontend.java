@@ -127,7 +127,7 @@ public final class Frontend {
     /** Parses a command-line value ("96", "0.1", "true", "[2, 2, 6, 2]", "\"text\"") as a .moby literal. */
     public static Value parseValue(String text, String what, Diagnostics diags) {
         Compilation c = new Compilation(diags);
-        Decl.FileUnit u = c.addSource("<" + what + ">", "const value = " + text + ";", null);
+        Decl.FileUnit u = c.addSource(what, "const value = " + text + ";", null);
         if (u == null || u.decls().isEmpty() || !(u.decls().getFirst() instanceof Decl.Const k)) {
             if (!diags.hasErrors()) diags.error(Compilation.commandLine(what), "cannot read '" + text + "' as a value");
             return null;

@@ -52,6 +52,12 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         if (diags.hasErrors()) Programs.fail(diags, err);
+        for (String k : values.keySet()) {
+            boolean used = c.roots().stream().flatMap(u -> u.decls().stream())
+                    .anyMatch(d -> d instanceof Decl.Module m && (module == null || module.equals(m.name()))
+                            && m.hyperParams().stream().anyMatch(p -> p.name().equals(k)));
+            if (!used) throw new UserError("--set " + k + ": no module checked has a hyper-parameter named '" + k + "'");
+        }
         if (module != null && !any) throw new UserError("no module named '" + module + "' in " + files);
         for (String l : lines) out.println(l);
         if (!any) out.println("ok (no modules)");

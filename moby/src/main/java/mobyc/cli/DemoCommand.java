@@ -53,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
             Diagnostics diags = new Diagnostics();
             Compilation c = Programs.load(List.of(dir.resolve(ex.file())), diags, err);
             Frontend.Built b = Programs.build(c, Frontend.Request.forward(ex.module(), ex.sets()), err);
-            out.println(Summary.line(ex.file() + " " + ex.module() + ex.sets(), b.graph()));
+            out.println(Summary.line(ex.file() + " " + ex.module() + new java.util.TreeMap<>(ex.sets()), b.graph()));
             Map<String, Tensor> in = new LinkedHashMap<>();
             for (Node n : b.graph().inputs()) {
                 Map<String, Long> bind = new LinkedHashMap<>();

@@ -10,7 +10,9 @@ public sealed interface Init {
     record Constant(double value) implements Init { @Override public String toString() { return "constant(" + Fmt.num(value) + ")"; } }
     /** Normal(mean, std) truncated to [a, b] (absolute bounds, as torch.nn.init.trunc_normal_). */
     record TruncNormal(double mean, double std, double a, double b) implements Init {
-        @Override public String toString() { return "trunc_normal(std=" + Fmt.num(std) + ", a=" + Fmt.num(a) + ", b=" + Fmt.num(b) + ")"; }
+        @Override public String toString() {
+            return "trunc_normal(std=" + Fmt.num(std) + (mean != 0 ? ", mean=" + Fmt.num(mean) : "") + ", a=" + Fmt.num(a) + ", b=" + Fmt.num(b) + ")";
+        }
     }
     record Normal(double mean, double std) implements Init {
         @Override public String toString() { return "normal(mean=" + Fmt.num(mean) + ", std=" + Fmt.num(std) + ")"; }

@@ -47,6 +47,8 @@ public final class Elaborator {
     private int depth;
     /** Where the next module instantiation puts its parameters (set by 'let' members and module arguments). */
     private String instPath;
+    /** Inside a no_grad block: values stored by ':=' are detached too. */
+    private int noGradDepth;
 
     public Elaborator(Compilation comp, GraphBuilder g, boolean training, Diagnostics diags) {
         this.comp = comp;
@@ -89,7 +91,13 @@ public final class Elaborator {
                 if (v == null) {
                     if (hp.defaultValue() == null)
                         throw new EvalError(pos, decl.name() + " needs a value for its hyper-parameter '" + hp.name() + "'");
-                    v = eval(hp.defaultValue(), f);
+                    String saved = instPath;
+                    instPath = inst.child(hp.name());
+                    try {
+                        v = eval(hp.defaultValue(), f);
+                    } finally {
+                        instPath = saved;
+                    }
                     at = hp.pos();
                 }
                 v = coerce(v, hp.type(), at, decl.name() + " hyper-parameter '" + hp.name() + "'");
@@ -128,6 +136,7 @@ public final class Elaborator {
                 String path = inst.child(p.name());
                 Shape s = concreteShape(p.type(), f, p.pos(), "parameter '" + p.name() + "'");
                 Init init = Initializers.of(p.init(), this, f);
+                Initializers.checkType(init, dtype(p.type()), p.init().pos());
                 inst.members().put(p.name(), new TensorV(at(p.pos(), () -> g.param(path, dtype(p.type()), s, init))));
                 inst.paramPaths().put(p.name(), path);
             }
@@ -136,6 +145,7 @@ public final class Elaborator {
                 String path = inst.child(s.name());
                 Shape sh = concreteShape(s.type(), f, s.pos(), "state '" + s.name() + "'");
                 Init init = Initializers.of(s.init(), this, f);
+                Initializers.checkType(init, dtype(s.type()), s.init().pos());
                 inst.members().put(s.name(), new TensorV(at(s.pos(), () -> g.state(path, dtype(s.type()), sh, init))));
                 inst.statePaths().put(s.name(), path);
             }
@@ -322,7 +332,8 @@ public final class Elaborator {
         Value v = eval(u.value(), f);
         String path = f.self.statePaths().get(u.name());
         Node state = ((TensorV) f.self.members().get(u.name())).node();
-        Node value = v instanceof TensorV t ? t.node() : Ops.scalar(v, state.dtype(), u.value().pos(), g);
+        Node raw = v instanceof TensorV t ? t.node() : Ops.scalar(v, state.dtype(), u.value().pos(), g);
+        Node value = noGradDepth > 0 && v instanceof TensorV ? g.stopGradient(raw) : raw;
         if (value.dtype() != state.dtype())
             throw new EvalError(u.value().pos(), "state '" + u.name() + "' holds " + state.dtype() + ", the new value is " + value.dtype());
         at(u.pos(), () -> g.update(path, value));
@@ -333,10 +344,12 @@ public final class Elaborator {
         Map<String, Value> before = new HashMap<>();
         for (String name : f.names()) before.put(name, f.lookup(name));
         f.push();
+        noGradDepth++;
         Value r;
         try {
             r = exec(n.body(), f);
         } finally {
+            noGradDepth--;
             f.pop();
         }
         for (var e : before.entrySet()) {

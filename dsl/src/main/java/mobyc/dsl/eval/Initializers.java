@@ -46,6 +46,13 @@ final class Initializers {
         };
     }
 
+    /** Random initialisers fill floating-point tensors only. */
+    static void checkType(Init init, mobyc.compiler.ir.DType dtype, mobyc.dsl.diag.Pos pos) {
+        boolean random = init instanceof Init.Normal || init instanceof Init.TruncNormal || init instanceof Init.Uniform;
+        if (random && !dtype.isFloating())
+            throw new EvalError(pos, "a random initialiser needs a floating-point tensor, not " + dtype, "use zeros(), ones() or constant(v)");
+    }
+
     private static double opt(Value v, double d, Expr.Call c) { return v == null ? d : num(v, c); }
 
     private static double num(Value v, Expr.Call c) {
