@@ -109,7 +109,7 @@ def write_json(path, obj):
 # ----------------------------------------------------------------------------- A. op cases
 
 def randn(*shape):
-    return torch.randn(*shape, dtype=torch.float32)
+    return torch.randn(tuple(shape), dtype=torch.float32)
 
 
 def make_input(kind, shape):
@@ -247,6 +247,20 @@ OPS = [
 ]
 
 
+# cases with no gradient (comparisons, integers) and inputs torch does not differentiate (batch-norm statistics)
+NO_GRAD = {"greater", "float_to_int"}
+BN_STATS = {1, 2}
+
+
+def grad_inputs(name, specs):
+    if name in NO_GRAD:
+        return []
+    ks = [k for k, (dtype, _, _) in enumerate(specs) if dtype == "f32"]
+    if name.startswith("batch_norm"):
+        ks = [k for k in ks if k not in BN_STATS]
+    return ks
+
+
 def make_ops():
     root = os.path.join(OUT, "ops")
     os.makedirs(root)
@@ -271,12 +285,23 @@ def make_ops():
         out_np = to_numpy(out)
         assert np.all(np.isfinite(out_np)) if out_np.dtype.kind == "f" else True, name
         save_npy(os.path.join(d, "out.npy"), out_np)
-        manifest.append({
+        case = {
             "name": name,
             "expr": expr,
             "inputs": meta,
             "output": {"dtype": "f32" if out_np.dtype.kind == "f" else "i32", "shape": list(out_np.shape)},
-        })
+        }
+        grads = grad_inputs(name, specs)
+        if grads and out_np.dtype.kind == "f":
+            # gradient of loss = sum(out * w) for a fixed random w, w.r.t. each differentiable input
+            w = randn(*out_np.shape)
+            save_npy(os.path.join(d, "w.npy"), w)
+            args = [a.detach().clone().requires_grad_(k in grads) if a.is_floating_point() else a for k, a in enumerate(ref_args)]
+            (ref(*args) * w.double()).sum().backward()
+            for k in grads:
+                save_npy(os.path.join(d, "g%d.npy" % k), args[k].grad)
+            case["grads"] = ["x%d" % k for k in grads]
+        manifest.append(case)
     write_json(os.path.join(root, "manifest.json"), manifest)
     return manifest
 
@@ -321,6 +346,17 @@ def make_mlp():
     save_npy(os.path.join(d, "x.npy"), x)
     write_safetensors(os.path.join(d, "weights.safetensors"), weights)
     save_npy(os.path.join(d, "y.npy"), y)
+    save_param_grads(d, m, x, y.shape, lambda k: k)
+
+
+def save_param_grads(d, module, x, out_shape, rename):
+    """Gradients of loss = sum(module(x) * w) (w random, saved as w.npy) w.r.t. every parameter, by key."""
+    w = randn(*out_shape)
+    save_npy(os.path.join(d, "w.npy"), w)
+    module.zero_grad()
+    (module(x.double()) * w.double()).sum().backward()
+    grads = {rename(k): p.grad.detach().clone().float() for k, p in module.named_parameters()}
+    write_safetensors(os.path.join(d, "grads.safetensors"), grads)
 
 
 # ----------------------------------------------------------------------------- C. Swin block
@@ -335,6 +371,13 @@ def swin_block(shift):
     from torchvision.models.swin_transformer import SwinTransformerBlock
     return SwinTransformerBlock(dim=32, num_heads=2, window_size=[4, 4], shift_size=[shift, shift],
                                 mlp_ratio=4.0, dropout=0.0, attention_dropout=0.0, stochastic_depth_prob=0.0)
+
+
+def swin_key(k):
+    for a, b in SWIN_RENAME.items():
+        if k.startswith(a):
+            return b + k[len(a):]
+    return k
 
 
 def swin_weights(block):
@@ -365,6 +408,7 @@ def make_swin():
         save_npy(os.path.join(d, "x.npy"), x)
         write_safetensors(os.path.join(d, "weights.safetensors"), weights)
         save_npy(os.path.join(d, "y.npy"), y)
+        save_param_grads(d, block, x, y.shape, swin_key)
         write_json(os.path.join(d, "config.json"),
                    {"dim": 32, "heads": 2, "window": 4, "shift": shift, "resolution": [hw, hw]})
 
@@ -409,6 +453,19 @@ def make_batchnorm_train():
     save_npy(os.path.join(d, "y.npy"), y)
     save_npy(os.path.join(d, "mean_after.npy"), bn.running_mean)
     save_npy(os.path.join(d, "var_after.npy"), bn.running_var)
+    # gradients in training mode (through the batch statistics) of sum(y * w), w.r.t. x, weight and bias
+    w = randn(6, 4)
+    save_npy(os.path.join(d, "w.npy"), w)
+    bn2 = nn.BatchNorm1d(4, eps=1e-5, momentum=0.1).double()
+    with torch.no_grad():
+        for k, v in weights.items():
+            getattr(bn2, k).copy_(v.double())
+    bn2.train()
+    xg = x.double().requires_grad_(True)
+    (bn2(xg) * w.double()).sum().backward()
+    save_npy(os.path.join(d, "gx.npy"), xg.grad)
+    save_npy(os.path.join(d, "gweight.npy"), bn2.weight.grad)
+    save_npy(os.path.join(d, "gbias.npy"), bn2.bias.grad)
     # Check the documented update rule (unbiased batch variance in the running update).
     xd = x.double()
     exp_var = 0.9 * weights["running_var"].double() + 0.1 * xd.var(dim=0, unbiased=True)

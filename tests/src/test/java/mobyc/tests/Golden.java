@@ -51,7 +51,7 @@ final class Golden {
 
     static void assertClose(Tensor actual, Tensor expected, double tol, String what) {
         double e = relError(actual, expected);
-        if (what.startsWith("swin") || what.startsWith("mlp") || what.startsWith("batch")) System.out.printf("parity %s: max relative error %.3g%n", what, e);
+        if (what.startsWith("swin") || what.startsWith("mlp") || what.startsWith("batch norm")) System.out.printf("parity %s: max relative error %.3g%n", what, e);
         assertTrue(e <= tol, what + ": max relative error " + e + " > " + tol);
     }
 

@@ -11,10 +11,9 @@ public final class Flops {
         Dim out = n.shape().numel();
         return switch (n.op()) {
             case Op.MatMul m -> out.times(n.input(0).shape().dim(n.input(0).shape().rank() - 1)).times(Dim.of(2));
-            case Op.Conv2d c -> {
-                Shape w = n.input(1).shape();
-                yield out.times(w.dim(1)).times(w.dim(2)).times(w.dim(3)).times(Dim.of(2));
-            }
+            case Op.Conv2d c -> conv(n.shape(), n.input(1).shape());
+            case Op.Conv2dInputGrad c -> conv(n.input(0).shape(), n.input(1).shape());
+            case Op.Conv2dWeightGrad c -> conv(n.input(1).shape(), n.shape());
             case Op.Unary u -> out;
             case Op.Binary b -> out;
             case Op.Where w -> out;
@@ -27,5 +26,10 @@ public final class Flops {
             case Op.CrossEntropy c -> n.input(0).shape().numel().times(Dim.of(3));
             default -> Dim.of(0);
         };
+    }
+
+    /** 2 FLOPs per multiply-add: every output element of a conv takes C * KH * KW of them. */
+    private static Dim conv(Shape out, Shape weight) {
+        return out.numel().times(weight.dim(1)).times(weight.dim(2)).times(weight.dim(3)).times(Dim.of(2));
     }
 }

@@ -106,6 +106,35 @@ public final class GraphBuilder {
     }
     public Node gather(Node table, Node index) { return add(new Op.Gather(), table, index); }
 
+    /** Adds a copy of {@code n} (from another graph) over new operands: how passes rebuild graphs. */
+    public Node copy(Node n, List<Node> inputs) {
+        String saved = loc;
+        loc = n.loc();
+        try {
+            return switch (n.op()) {
+                case Op.Input i -> input(i.inputName(), n.dtype(), n.shape());
+                case Op.Param p -> param(p.path(), n.dtype(), n.shape(), p.init());
+                case Op.State s -> state(s.path(), n.dtype(), n.shape(), s.init());
+                default -> add(n.op(), inputs, n.dtype(), n.shape());
+            };
+        } finally {
+            loc = saved;
+        }
+    }
+
+    /** Sum over the axes {@code g} was broadcast along, so it takes {@code shape} again (the adjoint of broadcasting). */
+    public Node sumTo(Node g, Shape shape) {
+        if (g.shape().equals(shape)) return g;
+        int extra = g.shape().rank() - shape.rank();
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < g.shape().rank(); i++) {
+            if (i < extra) axes.add(i);
+            else if (!g.shape().dim(i).equals(shape.dim(i - extra)) && shape.dim(i - extra).equals(Dim.of(1))) axes.add(i);
+        }
+        Node r = axes.isEmpty() ? g : reduce(Op.ReduceFn.SUM, g, axes.stream().mapToInt(Integer::intValue).toArray(), true);
+        return reshape(r, shape);
+    }
+
     // ---- results
     public GraphBuilder output(String name, Node n) { outputs.put(name, n); return this; }
 

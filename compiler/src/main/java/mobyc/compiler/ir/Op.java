@@ -121,6 +121,18 @@ public sealed interface Op {
         public String attrs() { return "stride=[" + strideH + ", " + strideW + "], padding=[" + padH + ", " + padW + "]"; }
     }
 
+    /** The adjoint of conv2d in its input: inputs gy [N, O, OH, OW] and weight [O, C, KH, KW]; the node's shape is x's. */
+    record Conv2dInputGrad(int strideH, int strideW, int padH, int padW) implements Op {
+        public String name() { return "conv2d_input_grad"; }
+        public String attrs() { return "stride=[" + strideH + ", " + strideW + "], padding=[" + padH + ", " + padW + "]"; }
+    }
+
+    /** The adjoint of conv2d in its weight: inputs x [N, C, H, W] and gy [N, O, OH, OW]; the node's shape is the weight's. */
+    record Conv2dWeightGrad(int strideH, int strideW, int padH, int padW) implements Op {
+        public String name() { return "conv2d_weight_grad"; }
+        public String attrs() { return "stride=[" + strideH + ", " + strideW + "], padding=[" + padH + ", " + padW + "]"; }
+    }
+
     // ---- data movement ---------------------------------------------------------------------------------------
     record Reshape() implements Op { public String name() { return "reshape"; } }
 

@@ -112,6 +112,20 @@ public final class ShapeRules {
                 Dim wd = convOut(x.dim(3), w.dim(3), c.strideW(), c.padW());
                 yield new Result(in.get(0).dtype(), Shape.of(x.dim(0), w.dim(0), h, wd));
             }
+            case Op.Conv2dInputGrad c -> {
+                arity(op, in, 2);
+                Shape gy = in.get(0).shape(), w = in.get(1).shape();
+                if (given == null || given.rank() != 4 || gy.rank() != 4 || w.rank() != 4 || !gy.dim(1).equals(w.dim(0)) || !given.dim(1).equals(w.dim(1)))
+                    throw new ShapeException("conv2d_input_grad: gradient " + gy + ", weight " + w + " and input shape " + given + " do not fit");
+                yield new Result(in.get(0).dtype(), given);
+            }
+            case Op.Conv2dWeightGrad c -> {
+                arity(op, in, 2);
+                Shape x = in.get(0).shape(), gy = in.get(1).shape();
+                if (given == null || given.rank() != 4 || gy.rank() != 4 || x.rank() != 4 || !gy.dim(1).equals(given.dim(0)) || !x.dim(1).equals(given.dim(1)))
+                    throw new ShapeException("conv2d_weight_grad: input " + x + ", gradient " + gy + " and weight shape " + given + " do not fit");
+                yield new Result(in.get(0).dtype(), given);
+            }
             case Op.Reshape r -> {
                 arity(op, in, 1);
                 if (!in.get(0).shape().numel().equals(given.numel()))

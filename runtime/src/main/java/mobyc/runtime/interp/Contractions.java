@@ -61,4 +61,54 @@ final class Contractions {
                         out.setFloat(((nb * outChannels + o) * oh + y) * ow + z, (float) sum);
                     }
     }
+
+    /** gx[n, c, row, col] = sum over (o, y, z, i, j) hitting (row, col) of gy[n, o, y, z] * w[o, c, i, j]. */
+    static void conv2dInputGrad(Op.Conv2dInputGrad op, Tensor gy, Tensor w, Tensor out) {
+        long batch = out.dim(0), channels = out.dim(1), h = out.dim(2), wd = out.dim(3);
+        long outChannels = w.dim(0), kh = w.dim(2), kw = w.dim(3);
+        long oh = gy.dim(2), ow = gy.dim(3);
+        double[] acc = new double[Math.toIntExact(out.numel())];
+        for (long nb = 0; nb < batch; nb++)
+            for (long o = 0; o < outChannels; o++)
+                for (long y = 0; y < oh; y++)
+                    for (long z = 0; z < ow; z++) {
+                        double g = gy.getFloat(((nb * outChannels + o) * oh + y) * ow + z);
+                        for (long c = 0; c < channels; c++)
+                            for (long i = 0; i < kh; i++) {
+                                long row = y * op.strideH() - op.padH() + i;
+                                if (row < 0 || row >= h) continue;
+                                for (long j = 0; j < kw; j++) {
+                                    long col = z * op.strideW() - op.padW() + j;
+                                    if (col < 0 || col >= wd) continue;
+                                    acc[(int) (((nb * channels + c) * h + row) * wd + col)] += g * w.getFloat(((o * channels + c) * kh + i) * kw + j);
+                                }
+                            }
+                    }
+        for (int i = 0; i < acc.length; i++) out.setFloat(i, (float) acc[i]);
+    }
+
+    /** gw[o, c, i, j] = sum over (n, y, z) of gy[n, o, y, z] * x[n, c, y*s - p + i, z*s - p + j]. */
+    static void conv2dWeightGrad(Op.Conv2dWeightGrad op, Tensor x, Tensor gy, Tensor out) {
+        long batch = x.dim(0), channels = x.dim(1), h = x.dim(2), wd = x.dim(3);
+        long outChannels = out.dim(0), kh = out.dim(2), kw = out.dim(3);
+        long oh = gy.dim(2), ow = gy.dim(3);
+        for (long o = 0; o < outChannels; o++)
+            for (long c = 0; c < channels; c++)
+                for (long i = 0; i < kh; i++)
+                    for (long j = 0; j < kw; j++) {
+                        double sum = 0;
+                        for (long nb = 0; nb < batch; nb++)
+                            for (long y = 0; y < oh; y++) {
+                                long row = y * op.strideH() - op.padH() + i;
+                                if (row < 0 || row >= h) continue;
+                                for (long z = 0; z < ow; z++) {
+                                    long col = z * op.strideW() - op.padW() + j;
+                                    if (col < 0 || col >= wd) continue;
+                                    sum += (double) gy.getFloat(((nb * outChannels + o) * oh + y) * ow + z)
+                                            * x.getFloat(((nb * channels + c) * h + row) * wd + col);
+                                }
+                            }
+                        out.setFloat(((o * channels + c) * kh + i) * kw + j, (float) sum);
+                    }
+    }
 }

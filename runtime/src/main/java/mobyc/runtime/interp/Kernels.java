@@ -30,6 +30,8 @@ final class Kernels {
             case Op.CrossEntropy c -> Normalizations.crossEntropy(in[0], in[1], out);
             case Op.MatMul m -> Contractions.matmul(in[0], in[1], out);
             case Op.Conv2d c -> Contractions.conv2d(c, in[0], in[1], out);
+            case Op.Conv2dInputGrad c -> Contractions.conv2dInputGrad(c, in[0], in[1], out);
+            case Op.Conv2dWeightGrad c -> Contractions.conv2dWeightGrad(c, in[0], in[1], out);
             case Op.Reshape r -> DataMovement.copy(in[0], out);
             case Op.Permute p -> DataMovement.permute(p, in[0], out);
             case Op.Expand e -> DataMovement.expand(in[0], out);
