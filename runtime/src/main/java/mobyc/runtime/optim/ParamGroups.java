@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import mobyc.runtime.Tensor;
 
@@ -114,11 +115,11 @@ public final class ParamGroups {
         StringBuilder sb = new StringBuilder();
         long decayCount = 0, decayElements = 0, otherElements = 0;
         for (Entry e : entries) {
-            sb.append(String.format(row, e.path(), Arrays.toString(e.shapeRef()),
+            sb.append(String.format(Locale.ROOT, row, e.path(), Arrays.toString(e.shapeRef()),
                     e.decays() ? "decay" : "no decay (" + e.noDecayReason() + ")"));
             if (e.decays()) { decayCount++; decayElements += e.numel(); } else otherElements += e.numel();
         }
-        sb.append(String.format("%d parameters (%d elements): %d decay (%d elements), %d no decay (%d elements)%n",
+        sb.append(String.format(Locale.ROOT, "%d parameters (%d elements): %d decay (%d elements), %d no decay (%d elements)%n",
                 entries.size(), decayElements + otherElements, decayCount, decayElements,
                 entries.size() - decayCount, otherElements));
         return sb.toString();
