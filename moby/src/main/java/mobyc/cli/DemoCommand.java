@@ -39,7 +39,7 @@ final class DemoCommand implements Callable<Integer> {
 
     static final List<Example> EXAMPLES = List.of(
             new Example("mlp.moby", "TinyMlp", Map.of()),
-            new Example("swin_block.moby", "SwinBlock", Map.of("dim", new Value.IntV(32), "heads", new Value.IntV(2),
+            new Example("../models/swin.moby", "SwinBlock", Map.of("dim", new Value.IntV(32), "heads", new Value.IntV(2),
                     "window", new Value.IntV(4), "shift", new Value.IntV(2),
                     "resolution", new Value.ListV(List.of(new Value.IntV(8), new Value.IntV(8))))));
 

@@ -35,6 +35,24 @@ public final class Tensor {
         this.data = Arena.ofAuto().allocate(numel * ELEMENT_BYTES, ELEMENT_BYTES);
     }
 
+    private Tensor(DType dtype, long[] shape, MemorySegment data) {
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.numel = checkedNumel(this.shape);
+        this.data = data;
+    }
+
+    /**
+     * A tensor over the same memory with another element type and shape of the same element count, for
+     * executors that reuse buffers. Writes through either are seen by both.
+     */
+    public Tensor reinterpret(DType dtype, long... shape) {
+        if (dtype == null || !dtype.isExecutable()) throw new IllegalArgumentException("tensors hold f32 or i32 elements, not " + dtype);
+        if (checkedNumel(shape) != numel)
+            throw new IllegalArgumentException("reinterpret: " + checkedNumel(shape) + " elements over a tensor of " + numel);
+        return new Tensor(dtype, shape, data);
+    }
+
     /** A tensor of the given type and shape filled with zeros. */
     public static Tensor zeros(DType dtype, long... shape) { return new Tensor(dtype, shape); }
 

@@ -16,7 +16,7 @@ class CliTest {
     @TempDir Path tmp;
 
     static final String MLP = Golden.repo("examples/mlp.moby").toString();
-    static final String SWIN = Golden.repo("examples/swin_block.moby").toString();
+    static final String SWIN = Golden.repo("models/swin.moby").toString();
 
     @Test
     void helpAndVersion() {

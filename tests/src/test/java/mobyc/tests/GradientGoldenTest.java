@@ -122,7 +122,7 @@ class GradientGoldenTest {
         Map<String, Value> sets = Map.of("dim", new Value.IntV(32), "heads", new Value.IntV(2), "window", new Value.IntV(4),
                 "shift", new Value.IntV(cfg.get("shift").asInt()),
                 "resolution", new Value.ListV(List.of(new Value.IntV(cfg.get("resolution").get(0).asInt()), new Value.IntV(cfg.get("resolution").get(1).asInt()))));
-        checkParams("swin block " + name, Programs.build(Golden.repo("examples/swin_block.moby"), "SwinBlock", sets, false), g,
+        checkParams("swin block " + name, Programs.build(Golden.repo("models/swin.moby"), "SwinBlock", sets, false), g,
                 Map.of("x", Golden.npy(g.resolve("x.npy"))));
     }
 

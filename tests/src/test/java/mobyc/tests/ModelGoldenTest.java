@@ -46,7 +46,7 @@ class ModelGoldenTest {
         Path g = Golden.dir("swin_block/" + name);
         JsonNode cfg = new ObjectMapper().readTree(g.resolve("config.json").toFile());
         Path y = tmp.resolve("y.npy");
-        List<String> args = new ArrayList<>(List.of("forward", Golden.repo("examples/swin_block.moby").toString(), "--module", "SwinBlock",
+        List<String> args = new ArrayList<>(List.of("forward", Golden.repo("models/swin.moby").toString(), "--module", "SwinBlock",
                 "--input", g.resolve("x.npy").toString(), "--weights", g.resolve("weights.safetensors").toString(), "--output", y.toString()));
         for (String k : List.of("dim", "heads", "window", "shift")) args.addAll(List.of("--set", k + "=" + cfg.get(k).asInt()));
         args.addAll(List.of("--set", "resolution=" + cfg.get("resolution")));

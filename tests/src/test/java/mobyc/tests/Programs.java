@@ -48,12 +48,7 @@ final class Programs {
     /** The graph plus an input {@code w} shaped like output {@code out} and an output "loss" = sum(out * w). */
     static Graph withWeightedSumLoss(Graph g) {
         GraphBuilder b = new GraphBuilder(g.name());
-        Map<Node, Node> copy = new HashMap<>();
-        for (Node n : g.nodes()) {
-            List<Node> ins = new ArrayList<>();
-            for (Node i : n.inputs()) ins.add(copy.get(i));
-            copy.put(n, b.copy(n, ins));
-        }
+        Map<Node, Node> copy = b.copyAll(g);
         Node out = copy.get(g.outputs().get("out"));
         Node w = b.input("w", DType.F32, out.shape());
         int[] all = new int[out.shape().rank()];

@@ -38,12 +38,7 @@ public final class Autodiff {
         if (lossNode.shape().rank() != 0 || !lossNode.dtype().isFloating())
             throw new IllegalArgumentException("the loss must be a floating-point scalar, got " + lossNode.dtype() + lossNode.shape());
         GraphBuilder b = new GraphBuilder(g.name() + ".grad");
-        Map<Node, Node> copy = new HashMap<>();
-        for (Node n : g.nodes()) {
-            List<Node> ins = new ArrayList<>();
-            for (Node i : n.inputs()) ins.add(copy.get(i));
-            copy.put(n, b.copy(n, ins));
-        }
+        Map<Node, Node> copy = b.copyAll(g);
         boolean[] wanted = reachesFromSources(g, inputs);
         Map<Node, Node> grads = new HashMap<>();
         grads.put(lossNode, b.constant(1, lossNode.dtype()));

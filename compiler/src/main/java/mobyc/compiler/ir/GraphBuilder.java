@@ -122,6 +122,17 @@ public final class GraphBuilder {
         }
     }
 
+    /** Copies every node of {@code g} (not its outputs or updates); returns old node -> new node. */
+    public Map<Node, Node> copyAll(Graph g) {
+        Map<Node, Node> copy = new HashMap<>();
+        for (Node n : g.nodes()) {
+            List<Node> ins = new ArrayList<>(n.inputs().size());
+            for (Node i : n.inputs()) ins.add(copy.get(i));
+            copy.put(n, copy(n, ins));
+        }
+        return copy;
+    }
+
     /** Sum over the axes {@code g} was broadcast along, so it takes {@code shape} again (the adjoint of broadcasting). */
     public Node sumTo(Node g, Shape shape) {
         if (g.shape().equals(shape)) return g;

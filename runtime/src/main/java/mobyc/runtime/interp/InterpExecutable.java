@@ -1,6 +1,8 @@
 package mobyc.runtime.interp;
 
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,8 +16,9 @@ import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
 
 /**
- * Runs a program kernel by kernel with the scalar interp kernels. Each temporary gets a fresh tensor when its
- * kernel runs and is dropped after its last use; inputs, parameters and states are read in place.
+ * Runs a program kernel by kernel with the scalar interp kernels. Temporaries come from a pool of zeroed buffers
+ * (by element count) and go back to it after their last use, so a steady stream of runs allocates only its results;
+ * inputs, parameters and states are read in place.
  */
 final class InterpExecutable implements Executable {
     private final Program program;
@@ -23,6 +26,8 @@ final class InterpExecutable implements Executable {
     private final int[] lastUse;
     /** Buffers that outlive the kernels: outputs and updates. */
     private final Set<Integer> results = new HashSet<>();
+    /** Free temporaries by element count. */
+    private final Map<Long, ArrayDeque<Tensor>> pool = new HashMap<>();
 
     InterpExecutable(Program program) {
         this.program = program;
@@ -50,13 +55,17 @@ final class InterpExecutable implements Executable {
         for (int k = 0; k < kernels.size(); k++) {
             Program.Kernel kernel = kernels.get(k);
             Program.Buffer target = program.buffer(kernel.output());
-            Tensor out = Tensor.zeros(target.dtype(), InputBinding.shapeOf(target, bindings));
+            long[] shape = InputBinding.shapeOf(target, bindings);
+            Tensor out = results.contains(kernel.output()) ? Tensor.zeros(target.dtype(), shape) : take(target.dtype(), shape);
             Tensor[] in = new Tensor[kernel.inputs().size()];
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
             Kernels.run(kernel.op(), in, out, ctx);
             buffers[kernel.output()] = out;
             for (int b : kernel.inputs())
-                if (lastUse[b] == k && !results.contains(b) && program.buffer(b).kind() == Program.Kind.TEMP) buffers[b] = null;
+                if (lastUse[b] == k && !results.contains(b) && program.buffer(b).kind() == Program.Kind.TEMP && buffers[b] != null) {
+                    pool.computeIfAbsent(buffers[b].numel(), n -> new ArrayDeque<>()).push(buffers[b]);
+                    buffers[b] = null;
+                }
         }
         LinkedHashMap<String, Tensor> outputs = new LinkedHashMap<>();
         Set<Integer> handedOut = new HashSet<>();
@@ -66,6 +75,14 @@ final class InterpExecutable implements Executable {
         });
         applyUpdates(buffers, store);
         return outputs;
+    }
+
+    private Tensor take(mobyc.compiler.ir.DType dtype, long[] shape) {
+        ArrayDeque<Tensor> free = pool.get(Tensor.checkedNumel(shape));
+        if (free == null || free.isEmpty()) return Tensor.zeros(dtype, shape);
+        Tensor t = free.pop();
+        t.segment().fill((byte) 0);
+        return t.reinterpret(dtype, shape);
     }
 
     /** Takes every new state value first (a state may be updated to another state's old value), then writes them. */
