@@ -68,7 +68,8 @@ public final class Frontend {
         if (d == null) {
             List<String> known = c.globals().entrySet().stream().filter(e -> !(e.getValue() instanceof Decl.Const)).map(Map.Entry::getKey).toList();
             diags.error(cli, "no module or function named '" + r.entry() + "'",
-                    Names.didYouMean(r.entry(), known) != null ? Names.didYouMean(r.entry(), known) : "defined: " + String.join(", ", known));
+                    Names.didYouMean(r.entry(), known) != null ? Names.didYouMean(r.entry(), known)
+                            : known.isEmpty() ? "the file defines no modules or functions" : "defined: " + String.join(", ", known));
             return null;
         }
         GraphBuilder gb = new GraphBuilder(r.entry() + (r.function().equals("forward") ? "" : "." + r.function()));

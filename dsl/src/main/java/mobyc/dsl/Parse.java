@@ -105,7 +105,8 @@ public final class Parse {
         public void syntaxError(Recognizer<?, ?> rec, Object offending, int line, int col, String msg, RecognitionException e) {
             Pos p = new Pos(src, line, col + 1);
             Token t = offending instanceof Token tok ? tok : null;
-            String found = t == null ? "this" : t.getType() == Token.EOF ? "the end of the file" : "'" + shorten(t.getText()) + "'";
+            boolean eof = t != null && t.getType() == Token.EOF;
+            String found = t == null ? "this" : "'" + shorten(t.getText()) + "'";
             String expected = null;
             if (rec instanceof Parser parser) {
                 IntervalSet set = e != null && e.getExpectedTokens() != null ? e.getExpectedTokens() : parser.getExpectedTokens();
@@ -114,9 +115,9 @@ public final class Parse {
             if (expected != null) {
                 expected = expected.replace("INT", "a number").replace("FLOAT", "a number").replace("STRING", "a string")
                         .replace("ID", "a name").replace("<EOF>", "the end of the file");
-                diags.error(p, "expected " + expected + " but found " + found);
+                diags.error(p, "expected " + expected + (eof ? " before the end of the file" : " but found " + found));
             } else {
-                diags.error(p, "unexpected " + found);
+                diags.error(p, eof ? "unexpected end of file" : "unexpected " + found);
             }
         }
 

@@ -56,7 +56,7 @@ public final class SourceReader {
             String prefix = new String(bytes, 0, bad, StandardCharsets.UTF_8);
             SourceFile partial = new SourceFile(displayName, prefix);
             int line = partial.lineCount();
-            int col = prefix.length() - prefix.lastIndexOf('\n');
+            int col = prefix.codePointCount(prefix.lastIndexOf('\n') + 1, prefix.length()) + 1;
             diags.error(new Pos(partial, line, col), String.format("invalid UTF-8 (byte 0x%02x at offset %d)", bytes[bad] & 0xff, bad),
                     "save the file as UTF-8 text");
             return null;
@@ -66,7 +66,7 @@ public final class SourceReader {
         int nul = text.indexOf('\0');
         if (nul >= 0) {
             int line = src.lineOf(nul);
-            int col = nul - text.lastIndexOf('\n', nul - 1);
+            int col = text.codePointCount(text.lastIndexOf('\n', nul - 1) + 1, nul) + 1;
             diags.error(new Pos(src, line, col), "binary content (a NUL byte) in a source file", "is this a .moby text file?");
             return null;
         }

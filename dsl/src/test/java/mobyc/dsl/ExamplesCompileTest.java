@@ -18,8 +18,9 @@ class ExamplesCompileTest {
     static final Path EXAMPLES = Path.of("../examples");
 
     static Graph build(String file, String module, Map<String, Value> sets) {
+        Path path = file.contains("/") ? Path.of("..").resolve(file) : EXAMPLES.resolve(file);
         Diagnostics d = new Diagnostics();
-        Compilation c = Frontend.load(List.of(EXAMPLES.resolve(file)), d);
+        Compilation c = Frontend.load(List.of(path), d);
         Frontend.Built b = d.hasErrors() ? null : Frontend.build(c, Frontend.Request.forward(module, sets));
         assertTrue(!d.hasErrors(), d.format());
         assertNotNull(b);
@@ -37,7 +38,7 @@ class ExamplesCompileTest {
 
     @Test
     void swinBlock() {
-        Graph g = build("swin_block.moby", "SwinBlock", Map.of("dim", new Value.IntV(32), "heads", new Value.IntV(2),
+        Graph g = build("models/swin.moby", "SwinBlock", Map.of("dim", new Value.IntV(32), "heads", new Value.IntV(2),
                 "window", new Value.IntV(4), "shift", new Value.IntV(2),
                 "resolution", new Value.ListV(List.of(new Value.IntV(8), new Value.IntV(8)))));
         System.out.println(g);

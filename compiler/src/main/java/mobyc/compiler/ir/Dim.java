@@ -71,7 +71,7 @@ public final class Dim implements Comparable<Dim> {
     public Dim dividedBy(Dim d) {
         if (d.terms.isEmpty()) return null;
         if (terms.isEmpty()) return this;
-        if (d.terms.size() != 1) return equals(d) ? of(1) : null;
+        if (d.terms.size() != 1) return longDivision(d);
         var dt = d.terms.firstEntry();
         TreeMap<String, Long> t = new TreeMap<>();
         for (var a : terms.entrySet()) {
@@ -81,6 +81,34 @@ public final class Dim implements Comparable<Dim> {
             t.put(m, a.getValue() / dt.getValue());
         }
         return new Dim(t);
+    }
+
+    /** Multivariate division by leading terms (graded order); the quotient when the remainder is zero, else null. */
+    private Dim longDivision(Dim d) {
+        Map.Entry<String, Long> lead = d.leading();
+        Dim rem = this, q = of(0);
+        for (int i = 0; i < 256 && !rem.terms.isEmpty(); i++) {
+            Map.Entry<String, Long> r = rem.leading();
+            String m = divMono(r.getKey(), lead.getKey());
+            if (m == null || r.getValue() % lead.getValue() != 0) return null;
+            TreeMap<String, Long> t = new TreeMap<>();
+            t.put(m, r.getValue() / lead.getValue());
+            Dim term = new Dim(t);
+            q = q.plus(term);
+            rem = rem.minus(term.times(d));
+        }
+        return rem.terms.isEmpty() ? q : null;
+    }
+
+    /** The term of highest degree, ties broken by name: a total order, so division is well defined. */
+    private Map.Entry<String, Long> leading() {
+        Map.Entry<String, Long> best = null;
+        for (var e : terms.entrySet()) {
+            if (best == null) { best = e; continue; }
+            int da = split(e.getKey()).length, db = split(best.getKey()).length;
+            if (da > db || (da == db && e.getKey().compareTo(best.getKey()) > 0)) best = e;
+        }
+        return best;
     }
 
     public long evaluate(Map<String, Long> bindings) {

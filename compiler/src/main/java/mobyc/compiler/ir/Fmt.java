@@ -6,7 +6,12 @@ public final class Fmt {
 
     public static String num(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
+        if (Double.isNaN(v) || Double.isInfinite(v)) return Double.toString(v);
         String s = Double.toString(v);
-        return s;
+        int e = s.indexOf('E');
+        if (e < 0) return s;
+        String mantissa = s.substring(0, e);
+        if (mantissa.endsWith(".0")) mantissa = mantissa.substring(0, mantissa.length() - 2);
+        return mantissa + "e" + s.substring(e + 1);
     }
 }

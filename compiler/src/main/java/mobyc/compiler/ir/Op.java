@@ -148,7 +148,7 @@ public sealed interface Op {
 
     record Slice(int axis, long start, long end, long step) implements Op {
         public String name() { return "slice"; }
-        public String attrs() { return "axis=" + axis + ", " + start + ":" + end + (step != 1 ? ":" + step : ""); }
+        public String attrs() { return "axis=" + axis + ", " + start + ":" + (end == Long.MAX_VALUE ? "" : end) + (step != 1 ? ":" + step : ""); }
     }
 
     record Concat(int axis) implements Op {

@@ -165,7 +165,7 @@ public final class ShapeRules {
                 long len = n.constant();
                 long st = Math.clamp(s.start() < 0 ? s.start() + len : s.start(), 0, len);
                 long en = Math.clamp(s.end() < 0 ? s.end() + len : s.end(), 0, len);
-                long count = en <= st ? 0 : (en - st + s.step() - 1) / s.step();
+                long count = en <= st ? 0 : (en - st - 1) / s.step() + 1;
                 if (count == 0) throw new ShapeException("slice " + s.start() + ":" + (s.end() == Long.MAX_VALUE ? "" : s.end()) + " of an axis of size " + len + " is empty");
                 yield new Result(in.get(0).dtype(), x.with(ax, Dim.of(count)));
             }
@@ -241,7 +241,9 @@ public final class ShapeRules {
 
     private static Dim convOut(Dim in, Dim k, int stride, int pad) {
         if (!in.isConstant() || !k.isConstant()) throw new ShapeException("conv2d needs known spatial sizes, got " + in + " and kernel " + k);
-        long n = (in.constant() + 2L * pad - k.constant()) / stride + 1;
+        long span = in.constant() + 2L * pad - k.constant();
+        if (stride <= 0) throw new ShapeException("conv2d stride must be positive, got " + stride);
+        long n = span < 0 ? 0 : span / stride + 1;
         if (n <= 0) throw new ShapeException("conv2d: kernel " + k + " is larger than the padded input " + in);
         return Dim.of(n);
     }

@@ -39,7 +39,7 @@ class PrinterTest {
                   %7 = matmul %0, %6 : f32[B, 8]
                   %8 = add %7, %2 : f32[B, 8]
                   %9 = gelu %8 : f32[B, 8]
-                  %10 = layer_norm %9, %3, %4 {eps=1.0E-5} : f32[B, 8]
+                  %10 = layer_norm %9, %3, %4 {eps=1e-5} : f32[B, 8]
                   %11 = const 1 : f32[]
                   %12 = add %5, %11 : f32[1]
                   output y = %10

@@ -186,8 +186,6 @@ class ShapeRulesTest {
         fails("conv2d takes 2 operands, got 1", new Op.Conv2d(1, 1, 0, 0), f(B, 3, 8, 8));
     }
 
-    @Disabled("bug: ShapeRules.convOut divides a negative (in + 2*pad - kernel) with Java's truncating '/', so a kernel "
-            + "larger than the input by less than the stride is accepted: input 4, kernel 5, stride 2 gives size 1")
     @Test
     void conv2dKernelLargerThanInputWithStride() {
         fails("conv2d: kernel 5 is larger than the padded input 4", new Op.Conv2d(2, 2, 0, 0), f(B, 3, 4, 4), f(4, 3, 5, 5));
@@ -250,8 +248,6 @@ class ShapeRulesTest {
         fails("slice: axis 2 is out of range for a tensor of rank 2", slice(2, 0, 1), f(B, 10));
     }
 
-    @Disabled("bug: ShapeRules slice count (en - st + step - 1) / step overflows for a huge step: "
-            + "x[::9223372036854775807] on a size-4 axis is reported as 'slice 0: of an axis of size 4 is empty' instead of size 1")
     @Test
     void sliceWithHugeStepTakesOneElement() {
         assertEquals("[1]", shape(new Op.Slice(0, 0, Long.MAX_VALUE, Long.MAX_VALUE), f(4)));

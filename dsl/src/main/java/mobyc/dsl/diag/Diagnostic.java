@@ -19,6 +19,9 @@ public record Diagnostic(Severity severity, Pos pos, String message, String hint
         String line = pos.file().line(pos.line());
         if (!line.isEmpty() || pos.col() > 1) {
             int col = Math.max(1, pos.col());
+            // columns count code points (as ANTLR does); the caret is placed by UTF-16 index
+            int cps = line.codePointCount(0, line.length());
+            col = col - 1 <= cps ? line.offsetByCodePoints(0, col - 1) + 1 : col + (line.length() - cps);
             int from = 0;
             if (line.length() > SHOWN) {
                 from = Math.max(0, Math.min(col - 1 - SHOWN / 2, line.length() - SHOWN));

@@ -207,6 +207,9 @@ public final class Elaborator {
                 } else if (p.type() != null) {
                     v = coerce(v, p.type(), at, "argument '" + p.name() + "' of " + fn.name());
                 }
+                Value already = f.lookup(p.name());
+                if (already != null && !(v instanceof TensorV) && (already instanceof IntV || already instanceof DimV) && !already.equals(v))
+                    throw new EvalError(at, "argument '" + p.name() + "' of " + fn.name() + " is " + v + ", but a tensor argument's shape makes it " + already);
                 f.define(p.name(), v);
             }
             Value result = exec(fn.body(), f);

@@ -42,7 +42,9 @@ final class ShapeBuiltins {
             int[] perm = new int[ds.size()];
             for (int i = 0; i < perm.length; i++) {
                 long d = c.integer(ds.get(i), "a permute axis");
-                perm[i] = (int) (d < 0 ? d + x.shape().rank() : d);
+                int r = x.shape().rank();
+                if (d < -r || d >= r) throw new EvalError(c.pos(), "permute axis " + d + " is out of range for a tensor of rank " + r);
+                perm[i] = (int) (d < 0 ? d + r : d);
             }
             return new TensorV(c.at(() -> c.g().permute(x, perm)));
         });
@@ -168,7 +170,7 @@ final class ShapeBuiltins {
             Dim len = x.shape().dim(axis);
             if (n <= 0) throw new EvalError(c.pos(), "chunks must be positive");
             if (!len.isConstant()) throw new EvalError(c.pos(), "chunk needs a known size on axis " + axis + ", which is " + len);
-            long size = (len.constant() + n - 1) / n;
+            long size = (len.constant() - 1) / n + 1;
             List<Value> out = new ArrayList<>();
             for (long s = 0; s < len.constant(); s += size) {
                 long st = s;

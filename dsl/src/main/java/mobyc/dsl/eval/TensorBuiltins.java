@@ -169,10 +169,14 @@ final class TensorBuiltins {
     private static int[] pair(Value v, int d, Builtins.Ctx c, String what) {
         if (v == null) return new int[] {d, d};
         if (v instanceof ListV l && l.items().size() == 2)
-            return new int[] {(int) c.integer(l.items().get(0), what), (int) c.integer(l.items().get(1), what)};
-        long x = c.integer(v, what);
+            return new int[] {small(c.integer(l.items().get(0), what), c, what), small(c.integer(l.items().get(1), what), c, what)};
+        int x = small(c.integer(v, what), c, what);
+        return new int[] {x, x};
+    }
+
+    private static int small(long x, Builtins.Ctx c, String what) {
         if (Math.abs(x) > 1 << 20) throw new EvalError(c.pos(), what + " " + x + " is out of range");
-        return new int[] {(int) x, (int) x};
+        return (int) x;
     }
 
     static Value reduce(Op.ReduceFn fn, String name, Args a, Builtins.Ctx c) {
