@@ -52,7 +52,7 @@ public class InterpForwardBench {
 
     static Frontend.Built compile() {
         Diagnostics d = new Diagnostics();
-        Compilation c = Frontend.load(List.of(Path.of(System.getProperty("mobyc.home", "."), "examples/swin_block.moby")), d);
+        Compilation c = Frontend.load(List.of(Path.of(System.getProperty("mobyc.home", "."), "models/swin.moby")), d);
         Frontend.Built b = d.hasErrors() ? null : Frontend.build(c, Frontend.Request.forward("SwinBlock", SWIN));
         if (b == null) throw new IllegalStateException(d.format());
         return b;
