@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "4", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--backend", paramLabel = "NAME", description = "Backend (default: the best available).") String backend;
+    @Option(names = {"--backend", "--device"}, paramLabel = "NAME", description = "Backend (default: the best available).") String backend;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -35,7 +35,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Folder with t10k- IDX files (default as for train).") Path data;
     @Option(names = "--batch", defaultValue = "256") int batch;
     @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N") int testLimit;
-    @Option(names = "--backend", paramLabel = "NAME") String backend;
+    @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -41,7 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "Output file; several outputs are written as Y_0.npy, Y_1.npy, ...") Path output;
     @Option(names = "--seed", defaultValue = "0", description = "Seed for initialisers and random ops (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--train", description = "Run in training mode (dropout, stochastic depth, batch statistics).") boolean train;
-    @Option(names = "--backend", paramLabel = "NAME", description = "Backend to run on (default: the best available).") String backend;
+    @Option(names = {"--backend", "--device"}, paramLabel = "NAME", description = "Backend to run on (default: the best available).") String backend;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 

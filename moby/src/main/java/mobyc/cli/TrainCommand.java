@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "Use only the first N test images (0: all).") int testLimit;
     @Option(names = "--no-progress", description = "Plain log lines instead of a progress bar.") boolean noProgress;
     @Option(names = "--print-groups", description = "Print which parameters get weight decay, then stop.") boolean printGroups;
-    @Option(names = "--backend", paramLabel = "NAME", description = "Backend (default: the best available).") String backend;
+    @Option(names = {"--backend", "--device"}, paramLabel = "NAME", description = "Backend (default: the best available).") String backend;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 

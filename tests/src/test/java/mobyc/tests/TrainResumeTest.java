@@ -38,7 +38,7 @@ class TrainResumeTest {
         assertEquals(0, a.status(), a::toString);
 
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "mobyc.cli.Main"));
+                "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "mobyc.cli.Main"));
         cmd.addAll(args(killed));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
         Path marker = killed.resolve("checkpoints").resolve(String.format("ckpt-%09d.json", 6));
