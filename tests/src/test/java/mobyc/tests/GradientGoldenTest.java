@@ -6,14 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
 import mobyc.compiler.autodiff.Autodiff;
 import mobyc.compiler.ir.Graph;
 import mobyc.compiler.ir.Verifier;
@@ -38,36 +35,24 @@ class GradientGoldenTest {
     static final double FD_TOLERANCE = 1e-2;
 
     @TestFactory
-    List<DynamicTest> everyOpGradientMatchesPyTorch() throws IOException {
-        Path dir = Golden.dir("ops");
-        JsonNode cases = new ObjectMapper().readTree(dir.resolve("manifest.json").toFile());
-        List<DynamicTest> tests = new ArrayList<>();
-        for (JsonNode c : cases) if (c.has("grads")) tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> check(dir, c)));
+    List<DynamicTest> everyOpGradientMatchesPyTorch() {
+        List<DynamicTest> tests = OpCase.all().stream().filter(c -> !c.grads().isEmpty())
+                .map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c))).toList();
         assertTrue(tests.size() >= 55, "only " + tests.size() + " gradient cases");
         return tests;
     }
 
-    private static void check(Path dir, JsonNode c) {
-        String name = c.get("name").asText();
-        Path d = dir.resolve(name);
-        List<String> params = new ArrayList<>();
-        Map<String, Tensor> inputs = new LinkedHashMap<>();
-        for (JsonNode in : c.get("inputs")) {
-            params.add(in.get("name").asText() + ": " + in.get("dtype").asText() + "[" + shape(in.get("shape")) + "]");
-            inputs.put(in.get("name").asText(), Golden.npy(d.resolve(in.get("name").asText() + ".npy")));
-        }
-        params.add("w: f32[" + shape(c.get("output").get("shape")) + "]");
-        inputs.put("w", Golden.npy(d.resolve("w.npy")));
-        String src = "fn main(" + String.join(", ", params) + ") {\n    return sum((" + c.get("expr").asText() + ") * w);\n}\n";
-        Set<String> wrt = new LinkedHashSet<>();
-        for (JsonNode g : c.get("grads")) wrt.add(g.asText());
-        Graph g = Verifier.verify(Autodiff.differentiate(Programs.buildSource(name + ".moby", src, "main", false), "out", wrt));
+    private static void check(OpCase c) {
+        Map<String, Tensor> inputs = new LinkedHashMap<>(c.inputs());
+        inputs.put("w", c.lossWeight());
+        Set<String> wrt = new LinkedHashSet<>(c.grads());
+        Graph g = Verifier.verify(Autodiff.differentiate(Programs.buildSource(c.name() + ".moby", c.lossSource(), "main", false), "out", wrt));
         ParameterStore store = ParameterStore.initialise(g, 0);
         Map<String, Tensor> out = Programs.run(g, inputs, store);
         for (String x : wrt) {
             Tensor ad = out.get(Autodiff.GRAD + "input:" + x);
-            Golden.assertClose(ad, Golden.npy(d.resolve("g" + x.substring(1) + ".npy")), TOLERANCE, name + " d/d" + x);
-            finiteDifferences(name, g, inputs, store, x, ad);
+            Golden.assertClose(ad, c.expectedGrad(x), TOLERANCE, c.name() + " d/d" + x);
+            finiteDifferences(c.name(), g, inputs, store, x, ad);
         }
     }
 
@@ -89,10 +74,6 @@ class GradientGoldenTest {
             double err = Math.abs(fd - ad.getFloat(i)) / Math.max(scale, 1e-3);
             assertTrue(err <= FD_TOLERANCE, name + " d/d" + x + "[" + i + "]: finite difference " + fd + " vs " + ad.getFloat(i));
         }
-    }
-
-    private static String shape(JsonNode s) {
-        return StreamSupport.stream(s.spliterator(), false).map(JsonNode::asText).collect(Collectors.joining(", "));
     }
 
     private static void checkParams(String what, Graph forward, Path golden, Map<String, Tensor> x) throws IOException {
