@@ -76,10 +76,14 @@ public final class Frontend {
         Elaborator el = new Elaborator(c, gb, r.training(), diags);
         Elaborator.Entry entry;
         try {
-            if (d instanceof Decl.Module m) {
+            if (d instanceof Decl.Module || d instanceof Decl.ModuleAlias) {
+                Value.ModuleTypeV type = d instanceof Decl.ModuleAlias a ? el.alias(a, new java.util.HashSet<>()) : new Value.ModuleTypeV((Decl.Module) d, Map.of());
+                Decl.Module m = type.decl();
                 Map<String, Pos> setPos = new LinkedHashMap<>();
                 for (String k : r.sets().keySet()) setPos.put(k, cli);
-                ModuleInstance inst = el.instantiate(m, r.sets(), setPos, "", m.pos());
+                LinkedHashMap<String, Value> all = new LinkedHashMap<>(type.preset());
+                all.putAll(r.sets());
+                ModuleInstance inst = el.instantiate(m, all, setPos, "", d.pos());
                 if (diags.hasErrors()) return null;
                 Decl.Fn fn = inst.fns().get(r.function());
                 if (fn == null) {

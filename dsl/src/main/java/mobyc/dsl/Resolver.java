@@ -34,11 +34,22 @@ final class Resolver {
                 scopes.clear();
                 switch (d) {
                     case Decl.Module m -> module(m);
+                    case Decl.ModuleAlias a -> alias(a);
                     case Decl.Fn f -> fn(f);
                     case Decl.Const c -> expr(c.value());
                     case Decl.Import i -> { }
                 }
             }
+        }
+    }
+
+    private void alias(Decl.ModuleAlias a) {
+        Decl t = comp.globals().get(a.target());
+        if (!(t instanceof Decl.Module) && !(t instanceof Decl.ModuleAlias))
+            diags.error(a.targetPos(), "'" + a.target() + "' is not a module", Names.didYouMean(a.target(), comp.globals().keySet()));
+        for (Expr.Arg arg : a.args()) {
+            if (arg.name() == null) diags.error(arg.pos(), "the hyper-parameters of an alias are given by name");
+            expr(arg.value());
         }
     }
 

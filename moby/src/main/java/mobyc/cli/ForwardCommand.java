@@ -132,7 +132,7 @@ final class ForwardCommand implements Callable<Integer> {
     /** The module a command uses when --module is not given: the last one declared in the file. */
     static String lastModule(Compilation c, Path file) {
         String last = null;
-        for (Decl.FileUnit u : c.roots()) for (Decl d : u.decls()) if (d instanceof Decl.Module m) last = m.name();
+        for (Decl.FileUnit u : c.roots()) for (Decl d : u.decls()) if (d instanceof Decl.Module || d instanceof Decl.ModuleAlias) last = d.name();
         if (last == null) throw new UserError(file + " declares no module; name a function with --module");
         return last;
     }

@@ -19,6 +19,13 @@ public final class Main implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces for internal errors.")
     boolean debug;
 
+    @Option(names = "--threads", scope = CommandLine.ScopeType.INHERIT, paramLabel = "N",
+            description = "Worker threads of the cpu backend (default: one per core).")
+    void threads(int n) {
+        if (n <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be positive, got " + n);
+        System.setProperty("mobyc.threads", Integer.toString(n));
+    }
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() {

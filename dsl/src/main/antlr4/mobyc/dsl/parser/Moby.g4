@@ -7,7 +7,9 @@ grammar Moby;
 
 file        : importDecl* topDecl* EOF ;
 importDecl  : 'import' STRING ';' ;
-topDecl     : moduleDecl | fnDecl | constDecl ;
+topDecl     : moduleDecl | moduleAlias | fnDecl | constDecl ;
+// a module with some hyper-parameters fixed: module SwinTiny = SwinTransformer(embed_dim=96, depths=[2, 2, 6, 2]);
+moduleAlias : 'module' ID '=' target=ID '(' args? ')' ';' ;
 constDecl   : 'const' ID '=' expr ';' ;
 
 moduleDecl  : 'module' ID '(' (hyperParam (',' hyperParam)* ','?)? ')' '{' member* '}' ;

@@ -29,6 +29,10 @@ public final class AstBuilder {
         List<Decl> decls = new ArrayList<>();
         for (var t : ctx.topDecl()) {
             if (t.moduleDecl() != null) decls.add(module(t.moduleDecl()));
+            else if (t.moduleAlias() != null) {
+                ModuleAliasContext m = t.moduleAlias();
+                decls.add(new Decl.ModuleAlias(pos(m.ID(0).getSymbol()), m.ID(0).getText(), m.target.getText(), pos(m.target), args(m.args())));
+            }
             else if (t.fnDecl() != null) decls.add(fn(t.fnDecl()));
             else if (t.constDecl() != null)
                 decls.add(new Decl.Const(pos(t.constDecl().ID().getSymbol()), t.constDecl().ID().getText(), expr(t.constDecl().expr())));

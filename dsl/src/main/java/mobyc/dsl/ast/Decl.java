@@ -13,6 +13,8 @@ public sealed interface Decl {
     record Param(Pos pos, String name, TypeRef type, Expr defaultValue) {}
     record Fn(Pos pos, String name, List<Param> params, TypeRef result, List<Stmt> body) implements Decl, MemberDecl {}
     record Module(Pos pos, String name, List<Param> hyperParams, List<MemberDecl> members) implements Decl {}
+    /** {@code module Name = Target(hp=value, ...);}: Target with those hyper-parameters as new defaults. */
+    record ModuleAlias(Pos pos, String name, String target, Pos targetPos, List<Expr.Arg> args) implements Decl {}
 
     /** Members of a module body. */
     sealed interface MemberDecl { Pos pos(); }

@@ -463,7 +463,8 @@ public final class Elaborator {
         Decl d = comp.globals().get(name);
         if (d != null) {
             return switch (d) {
-                case Decl.Module m -> new ModuleTypeV(m);
+                case Decl.Module m -> new ModuleTypeV(m, Map.of());
+                case Decl.ModuleAlias a -> alias(a, new java.util.HashSet<>());
                 case Decl.Fn fn -> new FnV(fn, null);
                 case Decl.Const c -> constant(c);
                 case Decl.Import i -> throw new EvalError(pos, "unknown name '" + name + "'");
@@ -484,6 +485,24 @@ public final class Elaborator {
         known.addAll(comp.globals().keySet());
         known.addAll(Builtins.names());
         throw new EvalError(pos, "unknown name '" + name + "'", Names.didYouMean(name, known));
+    }
+
+    /** The module an alias names, with the alias's hyper-parameters (an alias of an alias adds to its target's). */
+    public ModuleTypeV alias(Decl.ModuleAlias a, java.util.Set<String> seen) {
+        if (!seen.add(a.name())) throw new EvalError(a.pos(), "module alias '" + a.name() + "' refers to itself");
+        Decl t = comp.globals().get(a.target());
+        ModuleTypeV base = switch (t) {
+            case Decl.Module m -> new ModuleTypeV(m, Map.of());
+            case Decl.ModuleAlias b -> alias(b, seen);
+            case null, default -> throw new EvalError(a.targetPos(), "'" + a.target() + "' is not a module");
+        };
+        LinkedHashMap<String, Value> preset = new LinkedHashMap<>(base.preset());
+        Frame f = new Frame(null);
+        for (Expr.Arg arg : a.args()) {
+            if (arg.name() == null) throw new EvalError(arg.pos(), "the hyper-parameters of an alias are given by name");
+            preset.put(arg.name(), eval(arg.value(), f));
+        }
+        return new ModuleTypeV(base.decl(), preset);
     }
 
     private Value constant(Decl.Const c) {
@@ -546,7 +565,9 @@ public final class Elaborator {
                     throw new EvalError(pos, "modules are created as members of a module: let name = " + t.decl().name() + "(...);",
                             "a module's parameters are named after the member that holds it");
                 instPath = null;
-                yield new ModuleV(instantiate(t.decl(), a.named(), a.namedPos(), path, pos));
+                LinkedHashMap<String, Value> all = new LinkedHashMap<>(t.preset());
+                all.putAll(a.named());
+                yield new ModuleV(instantiate(t.decl(), all, a.namedPos(), path, pos));
             }
             default -> throw new EvalError(pos, callee.typeName() + " is not callable");
         };

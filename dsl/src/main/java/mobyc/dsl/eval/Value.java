@@ -49,8 +49,8 @@ public sealed interface Value {
         public String typeName() { return "function"; }
         @Override public String toString() { return "fn " + fn.name(); }
     }
-    /** A module declaration, callable with named hyper-parameters to make an instance. */
-    record ModuleTypeV(Decl.Module decl) implements Value {
+    /** A module declaration (with the hyper-parameters an alias fixes), callable with named hyper-parameters. */
+    record ModuleTypeV(Decl.Module decl, java.util.Map<String, Value> preset) implements Value {
         public String typeName() { return "module type"; }
         @Override public String toString() { return "module " + decl.name(); }
     }
