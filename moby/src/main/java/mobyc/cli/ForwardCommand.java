@@ -34,6 +34,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE") Path file;
     @Option(names = "--module", paramLabel = "NAME", description = "Module (or top-level function); default: the last module of FILE.") String module;
     @Option(names = "--function", paramLabel = "FN", defaultValue = "forward", description = "Function to run (default: ${DEFAULT-VALUE}).") String function;
+    @Option(names = "--features", description = "Write the pooled features (the module's 'features' function) instead of the forward output.") boolean features;
     @Option(names = "--set", paramLabel = "NAME=VALUE", description = "Hyper-parameter (repeatable).") List<String> sets = new ArrayList<>();
     @Option(names = "--input", required = true, paramLabel = "[NAME=]X.npy", description = "Input tensor; NAME= picks the argument when there are several (repeatable).")
     List<String> inputs = new ArrayList<>();
@@ -50,7 +51,8 @@ final class ForwardCommand implements Callable<Integer> {
         Diagnostics diags = new Diagnostics();
         Compilation c = Programs.load(List.of(file), diags, err);
         String entry = module != null ? module : lastModule(c, file);
-        Frontend.Built b = Programs.build(c, new Frontend.Request(entry, function, Programs.sets(sets, diags, err), train), err);
+        String fn = features ? "features" : function;
+        Frontend.Built b = Programs.build(c, new Frontend.Request(entry, fn, Programs.sets(sets, diags, err), train), err);
         Map<String, Tensor> in = readInputs(b);
         ParameterStore store = ParameterStore.initialise(b.graph(), seed);
         if (weights != null) {
