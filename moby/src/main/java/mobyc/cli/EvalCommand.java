@@ -1,13 +1,11 @@
 package mobyc.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import mobyc.data.DataException;
 import mobyc.data.ImageDataset;
@@ -15,10 +13,6 @@ import mobyc.dsl.Compilation;
 import mobyc.dsl.Frontend;
 import mobyc.dsl.diag.Diagnostics;
 import mobyc.runtime.ParameterStore;
-import mobyc.runtime.Tensor;
-import mobyc.runtime.WeightsException;
-import mobyc.runtime.io.FormatException;
-import mobyc.runtime.io.SafeTensors;
 import mobyc.train.Evaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,14 +42,7 @@ final class EvalCommand implements Callable<Integer> {
         Frontend.Built b = Programs.build(c, Frontend.Request.forward(entry, Programs.sets(sets, diags, err)), err);
         Path w = Files.isDirectory(weights) ? weights.resolve("weights.safetensors") : weights;
         ParameterStore store = ParameterStore.initialise(b.graph(), 0);
-        try {
-            Map<String, Tensor> t = SafeTensors.read(w);
-            store.load(t, w.toString());
-        } catch (FormatException | WeightsException e) {
-            throw new UserError(e.getMessage());
-        } catch (IOException e) {
-            throw new UserError("cannot read " + w + ": " + e.getMessage());
-        }
+        ForwardCommand.loadWeights(store, w, null);
         ImageDataset test;
         try {
             test = TrainCommand.limit(ImageDataset.fashionMnist(data, "test"), testLimit);

@@ -22,7 +22,9 @@ import mobyc.runtime.Tensor;
 import mobyc.runtime.WeightsException;
 import mobyc.runtime.io.FormatException;
 import mobyc.runtime.io.Npy;
-import mobyc.runtime.io.SafeTensors;
+import mobyc.models.weights.Checkpoint;
+import mobyc.models.weights.KeyMap;
+import mobyc.models.weights.KeyMapException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,7 +40,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "NAME=VALUE", description = "Hyper-parameter (repeatable).") List<String> sets = new ArrayList<>();
     @Option(names = "--input", required = true, paramLabel = "[NAME=]X.npy", description = "Input tensor; NAME= picks the argument when there are several (repeatable).")
     List<String> inputs = new ArrayList<>();
-    @Option(names = "--weights", paramLabel = "W.safetensors", description = "Weights named by module path (default: the initialisers, seeded).") Path weights;
+    @Option(names = "--weights", paramLabel = "W", description = "Weights: safetensors or a PyTorch .pth, in mobyc, official Swin/MoBY, timm or torchvision names (default: the initialisers, seeded).") Path weights;
+    @Option(names = "--prefix", paramLabel = "P", description = "Take the weights under this key prefix (e.g. encoder. of a MoBY checkpoint; found automatically when unambiguous).") String prefix;
     @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "Output file; several outputs are written as Y_0.npy, Y_1.npy, ...") Path output;
     @Option(names = "--seed", defaultValue = "0", description = "Seed for initialisers and random ops (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--train", description = "Run in training mode (dropout, stochastic depth, batch statistics).") boolean train;
@@ -55,17 +58,7 @@ final class ForwardCommand implements Callable<Integer> {
         Frontend.Built b = Programs.build(c, new Frontend.Request(entry, fn, Programs.sets(sets, diags, err), train), err);
         Map<String, Tensor> in = readInputs(b);
         ParameterStore store = ParameterStore.initialise(b.graph(), seed);
-        if (weights != null) {
-            try {
-                store.load(SafeTensors.read(weights), weights.toString());
-            } catch (FormatException e) {
-                throw new UserError(e.getMessage());
-            } catch (WeightsException e) {
-                throw new UserError(e.getMessage());
-            } catch (IOException e) {
-                throw new UserError("cannot read " + weights + ": " + e.getMessage());
-            }
-        }
+        if (weights != null) loadWeights(store, weights, prefix);
         Backend be = selectBackend(backend);
         Executable exe = be.compile(Lower.lower(b.graph()));
         Map<String, Tensor> result;
@@ -85,6 +78,32 @@ final class ForwardCommand implements Callable<Integer> {
             out.println("wrote " + p + " " + result.get(names.get(i)).shapeString());
         }
         return Main.OK;
+    }
+
+    /**
+     * Loads a checkpoint of any supported format into the store, all or nothing. Keys that are the model's own names
+     * load as they are; otherwise official Swin/MoBY, timm, torchvision or mmdet names are mapped to mobyc's (when no
+     * naming is recognised, the keys are kept, so the store's error lists what is missing and unexpected).
+     */
+    static void loadWeights(ParameterStore store, Path weights, String prefix) {
+        try {
+            Map<String, Tensor> raw = Checkpoint.read(weights);
+            java.util.Set<String> own = new java.util.HashSet<>(store.params().keySet());
+            own.addAll(store.states().keySet());
+            Map<String, Tensor> t = raw;
+            if (prefix != null || !own.equals(raw.keySet())) {
+                try {
+                    t = KeyMap.toMobyc(raw, prefix).tensors();
+                } catch (KeyMapException e) {
+                    if (prefix != null) throw e;
+                }
+            }
+            store.load(t, weights.toString());
+        } catch (FormatException | WeightsException | KeyMapException e) {
+            throw new UserError(e.getMessage());
+        } catch (IOException e) {
+            throw new UserError("cannot read " + weights + ": " + e.getMessage());
+        }
     }
 
     static Backend selectBackend(String name) {
