@@ -37,6 +37,14 @@ What it writes (all small; the total is checked below):
   legacy.pth                 a tiny state dict in torch.save's legacy (pre-1.6, non-zip) format
   foreign_global.pth         a zip whose data.pkl refers to os.system; the bytes are written by hand
                              here and never unpickled (by this script or anyone)
+  swin_moby_train.pth        a MoBY/Swin-style training checkpoint: {"model": the first four tensors of
+                             swin_moby.pth's state dict and its queue_ptr, "optimizer": AdamW's
+                             state dict after one step (moments of those tensors), "lr_scheduler":
+                             CosineAnnealingLR's state dict, "max_accuracy": a numpy float64,
+                             "epoch": 100, "config": a yacs-style CfgNode tree (see STAND_IN_YACS),
+                             "args": a DeiT-style argparse.Namespace (with a pathlib path and a set)}
+  object_in_state_dict.pth   {"model": {"encoder.patch_embed.proj.bias": tensor, "config": the same
+                             CfgNode tree}, "epoch": 1}: a state dict holding an object, to refuse
   truncated.pth              dtypes.pth cut in the middle of its last storage entry
   README.txt                 the key whose storage truncated.pth cuts
 
@@ -200,6 +208,117 @@ def official_attn_mask(resolution, window, shift):
     return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
 
 
+# ----------------------------------------------------------------------------- training checkpoints
+
+# A stand-in for yacs.config.CfgNode (the config object the official Swin and MoBY releases pickle into
+# their checkpoints), enough to pickle like it: a dict subclass with yacs's instance attributes. It is
+# importable as yacs.config only while the checkpoints are saved (a temporary folder on sys.path), so the
+# pickles name yacs.config.CfgNode by reference as the real ones do, and loading them needs no code of ours.
+STAND_IN_YACS = '''
+class CfgNode(dict):
+    IMMUTABLE = "__immutable__"
+
+    def __init__(self, init_dict=None, new_allowed=False):
+        init_dict = {} if init_dict is None else dict(init_dict)
+        for k, v in init_dict.items():
+            if type(v) is dict:
+                init_dict[k] = CfgNode(v, new_allowed)
+        super().__init__(init_dict)
+        self.__dict__[CfgNode.IMMUTABLE] = False
+        self.__dict__["__deprecated_keys__"] = set()
+        self.__dict__["__renamed_keys__"] = {}
+        self.__dict__["__new_allowed__"] = new_allowed
+
+    def __getattr__(self, name):
+        if name in self:
+            return self[name]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def freeze(self):
+        self.__dict__[CfgNode.IMMUTABLE] = True
+        for v in self.values():
+            if isinstance(v, CfgNode):
+                v.freeze()
+'''
+
+
+def save_with_stand_in_yacs(save):
+    """Calls save(CfgNode) with the stand-in yacs.config importable, then removes it again."""
+    import tempfile
+    folder = tempfile.mkdtemp()
+    try:
+        os.makedirs(os.path.join(folder, "yacs"))
+        with open(os.path.join(folder, "yacs", "__init__.py"), "w") as f:
+            f.write("")
+        with open(os.path.join(folder, "yacs", "config.py"), "w") as f:
+            f.write(STAND_IN_YACS)
+        assert "yacs" not in sys.modules
+        sys.path.insert(0, folder)
+        import yacs.config
+        assert yacs.config.__file__.startswith(folder)
+        save(yacs.config.CfgNode)
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+        for m in ("yacs.config", "yacs"):
+            sys.modules.pop(m, None)
+        shutil.rmtree(folder)
+
+
+def moby_config(CfgNode):
+    """A small tree like the official Swin/MoBY config (yacs CfgNode, frozen)."""
+    return CfgNode({
+        "BASE": [""],
+        "DATA": {"BATCH_SIZE": 128, "DATA_PATH": "/datasets/imagenet", "IMG_SIZE": 224, "INTERPOLATION": "bicubic"},
+        "MODEL": {"TYPE": "moby", "NAME": "moby__swin_tiny__patch4_window7_224", "DROP_PATH_RATE": 0.1,
+                  "SWIN": {"PATCH_SIZE": 4, "EMBED_DIM": 96, "DEPTHS": [2, 2, 6, 2], "NUM_HEADS": [3, 6, 12, 24],
+                           "WINDOW_SIZE": 7, "QKV_BIAS": True, "QK_SCALE": None, "APE": False},
+                  "MOBY": {"ENCODER": "swin", "ONE_LAYER_PRED": False, "PRED_NUM_LAYERS": 2,
+                           "CONTRAST_MOMENTUM": 0.99, "CONTRAST_TEMPERATURE": 0.2, "CONTRAST_NUM_NEGATIVE": 4096}},
+        "TRAIN": {"START_EPOCH": 0, "EPOCHS": 300, "BASE_LR": 1e-3, "WEIGHT_DECAY": 0.05,
+                  "OPTIMIZER": {"NAME": "adamw", "EPS": 1e-8, "BETAS": (0.9, 0.999), "MOMENTUM": 0.9}},
+        "AMP_OPT_LEVEL": "O1",
+        "OUTPUT": "output/moby__swin_tiny__patch4_window7_224/default",
+        "SEED": 0,
+    })
+
+
+def make_training_checkpoints(moby_state):
+    import argparse
+    import pathlib
+    keys = ["encoder.patch_embed.proj.weight", "encoder.patch_embed.proj.bias", "encoder.patch_embed.norm.weight",
+            "encoder.patch_embed.norm.bias", "queue_ptr"]
+    model = collections.OrderedDict((k, moby_state[k].clone()) for k in keys)
+    params = [torch.nn.Parameter(v.clone()) for v in model.values() if v.is_floating_point()]
+    optimizer = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=300)
+    sum((p * p).sum() for p in params).backward()
+    optimizer.step()
+    scheduler.step()
+    args = argparse.Namespace(model="deit_small_patch16_224", batch_size=128, epochs=300, lr=5e-4,
+                              opt="adamw", opt_eps=1e-8, opt_betas=None, drop_path=0.1, smoothing=0.1,
+                              data_path="/datasets/imagenet", output_dir=pathlib.PurePosixPath("checkpoints/deit"),
+                              resume="", eval=False, dist_url="env://", skip_keys={"head.weight", "head.bias"})
+
+    def save(CfgNode):
+        config = moby_config(CfgNode)
+        config.freeze()
+        train = {"model": model, "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
+                 "max_accuracy": np.float64(0.0), "epoch": 100, "config": config, "args": args}
+        save_pth("swin_moby_train.pth", train)
+        bad = collections.OrderedDict([("encoder.patch_embed.proj.bias", model["encoder.patch_embed.proj.bias"]),
+                                       ("config", moby_config(CfgNode))])
+        save_pth("object_in_state_dict.pth", {"model": bad, "epoch": 1})
+        back = torch.load(os.path.join(OUT, "swin_moby_train.pth"))
+        assert list(back["model"]) == keys and all(torch.equal(back["model"][k], model[k]) for k in keys)
+        assert back["config"].MODEL.SWIN.DEPTHS == [2, 2, 6, 2] and back["args"].lr == 5e-4
+        assert len(back["optimizer"]["state"]) == 4
+    save_with_stand_in_yacs(save)
+
+
 # ----------------------------------------------------------------------------- models
 
 def make_input():
@@ -271,6 +390,7 @@ def make_swin(x):
     state["queue1"] = torch.randn(8, 4)
     state["queue_ptr"] = torch.zeros(1, dtype=torch.long)
     save_pth("swin_moby.pth", {"model": state, "epoch": 100, "max_accuracy": 0.0})
+    return state
 
 
 def make_vit(x):
@@ -368,7 +488,7 @@ def main():
         shutil.rmtree(OUT)
     os.makedirs(OUT)
     x = make_input()
-    make_swin(x)
+    make_training_checkpoints(make_swin(x))
     make_vit(x)
     make_truncated(make_dtypes())
     make_foreign_global()

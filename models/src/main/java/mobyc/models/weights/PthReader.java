@@ -9,7 +9,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import mobyc.runtime.Tensor;
 import mobyc.runtime.io.FormatException;
@@ -18,10 +20,14 @@ import mobyc.runtime.io.FormatException;
  * Reads the tensors of a PyTorch checkpoint written by {@code torch.save} (the zip format of PyTorch 1.6 and
  * later): {@code <dir>/data.pkl}, a pickle of the saved object whose tensors point at raw storages
  * {@code <dir>/data/<key>}, and {@code <dir>/byteorder} ("little" when absent). The pickle goes through the
- * restricted {@link Unpickler}, which refuses every global a state dict does not need and never runs code.
+ * restricted {@link Unpickler}, which never runs code: it refuses a file that names a global able to run code or
+ * reach the system anywhere, and keeps any other global a state dict does not need as an inert placeholder.
  *
  * <p>The result is the state dict: the saved object itself, or its entry "model" or "state_dict" (as training
- * checkpoints such as MoBY's and DeiT's hold it), in its own order. Only its tensors are read; f64, f16 and bf16
+ * checkpoints such as MoBY's and DeiT's hold it, beside an optimizer state, a yacs config or argparse arguments,
+ * which may hold placeholders), in its own order. The state dict itself may hold only tensors and plain
+ * containers: a placeholder anywhere inside it is refused, naming its key. Only its tensors are read (the
+ * storages of other tensors, such as optimizer moments, are never touched); f64, f16 and bf16
  * become f32, integers and bool become i32 (64-bit values must fit). A legacy (non-zip) file, a truncated file,
  * a missing storage or a storage of the wrong size is a {@link FormatException} naming the file and the key.
  */
@@ -100,14 +106,16 @@ public final class PthReader {
         if (!(root instanceof Map<?, ?> top))
             throw new FormatException(file, "holds an object of type " + Pickled.typeName(root) + ", not a state dict (a dict of tensors)");
         Map<?, ?> dict = top;
-        String where = "";
+        String where = "", path = "";
         for (String name : NESTED) {
             if (top.get(name) instanceof Map<?, ?> nested) {
                 dict = nested;
                 where = " (in its '" + name + "' entry)";
+                path = name;
                 break;
             }
         }
+        refusePlaceholders(file, dict, path);
         LinkedHashMap<String, Pickled.TensorRef> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : dict.entrySet()) {
             if (!(e.getKey() instanceof String key))
@@ -118,6 +126,45 @@ public final class PthReader {
         }
         return out;
     }
+
+    /**
+     * Refuses a state dict with a placeholder (a global outside the unpickler's allowlist, or an object made of
+     * one) anywhere inside it, naming the first in file order by its key path ("model.foo", "model.bar[2]").
+     * Walks without recursion and visits each container once, so deep or cyclic pickles end.
+     */
+    private static void refusePlaceholders(Path file, Map<?, ?> dict, String path) throws FormatException {
+        var seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<Object, Boolean>());
+        var todo = new java.util.ArrayDeque<Object[]>(); // {value, path}, the next on top
+        todo.push(new Object[] {dict, path});
+        while (!todo.isEmpty()) {
+            Object[] next = todo.pop();
+            Object value = next[0];
+            String at = (String) next[1];
+            switch (value) {
+                case Pickled.Made m when m.tensor -> throw new FormatException(file, where(at) + ": holds a tensor of "
+                        + m.origin() + ", a storage type mobyc does not read");
+                case Pickled.Inert i -> throw new FormatException(file, where(at) + ": holds an object of " + i.origin()
+                        + "; a state dict needs only tensors and plain containers");
+                case Map<?, ?> m when seen.add(m) -> {
+                    var children = new ArrayList<Object[]>();
+                    for (Map.Entry<?, ?> e : m.entrySet()) {
+                        children.add(new Object[] {e.getKey(), "a key of " + (at.isEmpty() ? "the state dict" : at)});
+                        children.add(new Object[] {e.getValue(), at.isEmpty() ? String.valueOf(e.getKey()) : at + "." + e.getKey()});
+                    }
+                    for (Object[] c : children.reversed()) todo.push(c);
+                }
+                case List<?> l when seen.add(l) -> {
+                    for (int i = l.size() - 1; i >= 0; i--) todo.push(new Object[] {l.get(i), at + "[" + i + "]"});
+                }
+                case Pickled.Tuple t when seen.add(t) -> {
+                    for (int i = t.size() - 1; i >= 0; i--) todo.push(new Object[] {t.get(i), at + "[" + i + "]"});
+                }
+                case null, default -> {}
+            }
+        }
+    }
+
+    private static String where(String path) { return path.isEmpty() ? "the state dict" : path; }
 
     private static Tensor tensor(Path file, ZipArchive zip, String dir, boolean big, String key, Pickled.TensorRef t) throws FormatException {
         Pickled.Storage s = t.storage();

@@ -14,12 +14,23 @@ import mobyc.runtime.io.FormatException;
 /**
  * A restricted unpickler for the {@code data.pkl} of a torch.save checkpoint. It runs the pickle opcodes that
  * torch.save emits (protocol 2, and the protocol 3-5 variants of the same operations) on a stack of plain values
- * ({@link Pickled}) and never executes code: the only globals it accepts are those a state dict needs
- * ({@link #ALLOWED}), and it evaluates each of them itself. Any other global is refused before anything is
- * built from it. Tensors come back as {@link Pickled.TensorRef}s, read from the zip archive later.
+ * ({@link Pickled}) and never executes code. Every global falls in one of three classes:
+ *
+ * <ul>
+ *   <li>{@link #ALLOWED}, the globals a state dict needs, which it evaluates itself;
+ *   <li>{@linkplain #denied denied}: globals that can run code or reach the system, which no checkpoint needs.
+ *       A file that names one anywhere is refused at once, before anything is built from it;
+ *   <li>any other global (a training checkpoint's yacs {@code CfgNode}, argparse {@code Namespace}, a set, a
+ *       numpy scalar) becomes an inert {@link Pickled.Foreign} placeholder, never resolved, imported or called.
+ *       REDUCE and NEWOBJ of a placeholder make a new one ({@link Pickled.Made}); SETITEM(S), APPEND(S) and
+ *       BUILD on one drop what they would have set. So the rest of such a checkpoint parses, and a state dict
+ *       beside it can be read. {@link PthReader} refuses a state dict with a placeholder anywhere inside it.
+ * </ul>
+ *
+ * Tensors come back as {@link Pickled.TensorRef}s, read from the zip archive later (only those of the state dict).
  */
 final class Unpickler {
-    /** The globals a state dict needs; everything else is refused. */
+    /** The globals a state dict needs, evaluated here; any other is an inert placeholder, or refused if {@link #denied}. */
     static final Set<String> ALLOWED;
 
     static {
@@ -28,6 +39,33 @@ final class Unpickler {
         for (StorageType t : StorageType.values()) allowed.add(t.global());
         ALLOWED = java.util.Collections.unmodifiableSet(allowed);
     }
+
+    /**
+     * Modules refused anywhere in a file, with their submodules: they run code, processes or other pickles, or
+     * reach files, the network or the interpreter. Python 2 names ({@code __builtin__}, {@code cPickle},
+     * {@code commands}) count as their Python 3 modules ({@link #PY2_MODULES}).
+     */
+    static final Set<String> DENIED_MODULES = Set.of("os", "posix", "nt", "posixpath", "ntpath", "subprocess",
+            "_posixsubprocess", "pty", "sys", "socket", "shutil", "importlib", "pickle", "_pickle", "dill",
+            "cloudpickle", "marshal", "runpy", "types", "code", "codeop", "ctypes", "_ctypes", "multiprocessing",
+            "asyncio", "webbrowser", "pdb", "bdb", "timeit", "profile", "cProfile", "trace", "torch.hub");
+
+    /**
+     * Single globals refused anywhere in a file: builtins that run code or reach attributes, files or input
+     * ({@code builtins.reduce} is how Python 2 names functools.reduce), file openers, and wrappers that call
+     * or look up what they are given.
+     */
+    static final Set<String> DENIED_GLOBALS = Set.of("builtins.eval", "builtins.exec", "builtins.compile",
+            "builtins.__import__", "builtins.open", "builtins.getattr", "builtins.setattr", "builtins.delattr",
+            "builtins.globals", "builtins.locals", "builtins.vars", "builtins.breakpoint", "builtins.input",
+            "builtins.exit", "builtins.quit", "builtins.help", "builtins.__build_class__", "builtins.reduce", "io.open", "io.open_code",
+            "_io.open", "_io.open_code", "io.FileIO", "_io.FileIO", "codecs.open", "functools.partial",
+            "functools.partialmethod", "functools.reduce", "operator.attrgetter", "operator.methodcaller",
+            "torch.load");
+
+    /** Python 2 module names that Python's unpickler reads as these Python 3 modules (its fix_imports). */
+    static final Map<String, String> PY2_MODULES = Map.of("__builtin__", "builtins", "exceptions", "builtins",
+            "copy_reg", "copyreg", "cPickle", "pickle", "commands", "subprocess", "StringIO", "io", "cStringIO", "io");
 
     private static final Object MARK = new Object() {
         @Override public String toString() { return "mark"; }
@@ -98,23 +136,25 @@ final class Unpickler {
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
                 case 'N' -> push(null); // NONE
+                // SETITEM(S) and APPEND(S) on a placeholder (a dict or list subclass such as yacs's CfgNode) drop the items
                 case 's' -> { // SETITEM
                     Object value = pop(at), key = pop(at);
-                    put(at, dict(at, peek(at)), key, value);
+                    if (!(peek(at) instanceof Pickled.Inert)) put(at, dict(at, peek(at)), key, value);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popMark(at);
                     if (items.size() % 2 != 0) throw bad(at, "SETITEMS with an odd number of items");
+                    if (peek(at) instanceof Pickled.Inert) continue;
                     Map<Object, Object> d = dict(at, peek(at));
                     for (int i = 0; i < items.size(); i += 2) put(at, d, items.get(i), items.get(i + 1));
                 }
                 case 'a' -> { // APPEND
                     Object value = pop(at);
-                    list(at, peek(at)).add(value);
+                    if (!(peek(at) instanceof Pickled.Inert)) list(at, peek(at)).add(value);
                 }
                 case 'e' -> { // APPENDS
                     List<Object> items = popMark(at);
-                    list(at, peek(at)).addAll(items);
+                    if (!(peek(at) instanceof Pickled.Inert)) list(at, peek(at)).addAll(items);
                 }
                 case 'q' -> memo.put((long) u8(), peek(at)); // BINPUT
                 case 'r' -> memo.put(u32(at), peek(at)); // LONG_BINPUT
@@ -133,12 +173,17 @@ final class Unpickler {
                 }
                 case 0x81 -> { // NEWOBJ: cls.__new__(cls, *args)
                     Object args = pop(at), cls = pop(at);
+                    if (cls instanceof Pickled.Inert i) {
+                        push(new Pickled.Made(i.origin(), false));
+                        continue;
+                    }
                     if (!(cls instanceof Pickled.Global g && g.toString().equals("collections.OrderedDict")))
                         throw bad(at, "NEWOBJ of " + Pickled.typeName(cls) + " (only OrderedDict is built this way)");
                     push(new LinkedHashMap<>());
                 }
                 case 'b' -> { // BUILD: sets attributes; a state dict's OrderedDict carries _metadata, which is dropped
                     Object state = pop(at), target = peek(at);
+                    if (target instanceof Pickled.Inert) continue; // nothing is set on a placeholder
                     if (!(target instanceof Map<?, ?>) || !(state instanceof Map<?, ?> || state instanceof Pickled.Tuple || state == null))
                         throw bad(at, "BUILD of " + Pickled.typeName(target) + " with " + Pickled.typeName(state));
                 }
@@ -148,16 +193,52 @@ final class Unpickler {
         }
     }
 
-    /** Refuses every global but {@link #ALLOWED}, before anything else happens to it. */
-    private Pickled.Global global(String module, String name) throws FormatException {
-        Pickled.Global g = new Pickled.Global(module, name);
-        if (!ALLOWED.contains(g.toString()))
-            throw new FormatException(file, "refuses to load global " + g + ": a state dict needs only tensors and plain containers");
-        return g;
+    /**
+     * An allowed global as a {@link Pickled.Global}, any other as an inert {@link Pickled.Foreign}; a denied one is
+     * refused before anything else happens to it.
+     */
+    private Object global(String module, String name) throws FormatException {
+        String full = module + "." + name;
+        if (ALLOWED.contains(full)) return new Pickled.Global(module, name);
+        if (denied(module, name))
+            throw new FormatException(file, "refuses to load global " + full + ": it can run code or reach the system, which a checkpoint never needs");
+        return new Pickled.Foreign(module, name);
     }
 
-    /** The allowed callables, evaluated here: OrderedDict(), _rebuild_tensor_v2(...), _rebuild_parameter(...). */
+    /**
+     * Whether a global is one no checkpoint may name: in {@link #DENIED_MODULES} (or a submodule), or one of
+     * {@link #DENIED_GLOBALS}. A dotted name (protocol 4 looks it up attribute by attribute) is denied when any
+     * of its attributes is a dunder ({@code __globals__}, {@code __class__}) or when it reaches a denied module or
+     * global through a module that imported it ({@code torch.serialization} + {@code os.system}).
+     */
+    static boolean denied(String module, String name) {
+        List<String> path = new ArrayList<>(List.of(module.split("\\.", -1)));
+        path.set(0, PY2_MODULES.getOrDefault(path.getFirst(), path.getFirst()));
+        int attributes = path.size();
+        path.addAll(List.of(name.split("\\.", -1)));
+        if (path.size() - attributes > 1)
+            for (int i = attributes; i < path.size(); i++) if (isDunder(path.get(i))) return true;
+        // the global as named, then each attribute path inside a dotted name
+        for (int start = 0; start < path.size(); start = start == 0 ? attributes : start + 1) {
+            String prefix = path.get(start);
+            for (int end = start; end < path.size() - 1; prefix += "." + path.get(++end))
+                if (DENIED_MODULES.contains(prefix)) return true;
+            if (DENIED_GLOBALS.contains(prefix)) return true;
+        }
+        return false;
+    }
+
+    private static boolean isDunder(String s) { return s.length() > 4 && s.startsWith("__") && s.endsWith("__"); }
+
+    /**
+     * REDUCE: the allowed callables, evaluated here (OrderedDict(), _rebuild_tensor_v2(...), _rebuild_parameter(...));
+     * a placeholder "called" gives a new placeholder, and nothing is called.
+     */
     private Object call(int at, Object callable, Object argsObject) throws FormatException {
+        if (callable instanceof Pickled.Inert i) {
+            if (!(argsObject instanceof Pickled.Tuple)) throw bad(at, "REDUCE of " + i.origin() + " with " + Pickled.typeName(argsObject) + " arguments");
+            return new Pickled.Made(i.origin(), false);
+        }
         if (!(callable instanceof Pickled.Global g)) throw bad(at, "REDUCE calls a " + Pickled.typeName(callable));
         if (!(argsObject instanceof Pickled.Tuple args)) throw bad(at, "REDUCE of " + g + " with " + Pickled.typeName(argsObject) + " arguments");
         switch (g.toString()) {
@@ -176,6 +257,7 @@ final class Unpickler {
             case "torch._utils._rebuild_tensor_v2" -> {
                 // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
                 if (args.size() != 6 && args.size() != 7) throw bad(at, "_rebuild_tensor_v2 with " + args.size() + " arguments");
+                if (args.get(0) instanceof Pickled.Inert i) return new Pickled.Made(i.origin(), true); // an element type outside the allowlist
                 if (!(args.get(0) instanceof Pickled.Storage s)) throw bad(at, "_rebuild_tensor_v2 of a " + Pickled.typeName(args.get(0)));
                 long offset = nonNegative(at, args.get(1), "storage offset");
                 long[] size = longs(at, args.get(2), "size"), stride = longs(at, args.get(3), "stride");
@@ -186,17 +268,27 @@ final class Unpickler {
             }
             case "torch._utils._rebuild_parameter" -> {
                 // (data, requires_grad, backward_hooks)
-                if (args.size() != 3 || !(args.get(0) instanceof Pickled.TensorRef t)) throw bad(at, "_rebuild_parameter of unexpected arguments");
-                return t;
+                if (args.size() != 3 || !(args.get(0) instanceof Pickled.TensorRef || args.get(0) instanceof Pickled.Made m && m.tensor))
+                    throw bad(at, "_rebuild_parameter of unexpected arguments");
+                return args.get(0);
             }
             default -> throw bad(at, "REDUCE calls " + g + ", which is not callable here");
         }
     }
 
-    /** A persistent id ('storage', torch.XStorage, key, location, numel): the storage in zip entry data/key. */
-    private Pickled.Storage storage(int at, Object pid) throws FormatException {
+    /**
+     * A persistent id ('storage', torch.XStorage, key, location, numel): the storage in zip entry data/key. One of
+     * an element type outside the allowlist is a placeholder ({@link PthReader} refuses it in the state dict).
+     */
+    private Object storage(int at, Object pid) throws FormatException {
         if (!(pid instanceof Pickled.Tuple t) || t.size() != 5 || !"storage".equals(t.get(0)))
             throw bad(at, "a persistent id that is not ('storage', type, key, location, numel)");
+        if (t.get(1) instanceof Pickled.Foreign f) {
+            if (!(t.get(2) instanceof String) || !(t.get(3) instanceof String))
+                throw bad(at, "a storage whose key or location is not a string");
+            nonNegative(at, t.get(4), "storage size");
+            return new Pickled.Made(f, false);
+        }
         if (!(t.get(1) instanceof Pickled.Global g) || StorageType.of(g) == null)
             throw bad(at, "a storage of " + Pickled.typeName(t.get(1)));
         if (!(t.get(2) instanceof String key) || !(t.get(3) instanceof String location))

@@ -37,7 +37,7 @@ class NothingHalfLoadedTest {
 
     @Test
     void aFileThatFailsToReadLoadsNothing() {
-        for (String bad : new String[] {"truncated.pth", "foreign_global.pth", "legacy.pth", "i64_overflow.pth"}) {
+        for (String bad : new String[] {"truncated.pth", "foreign_global.pth", "object_in_state_dict.pth", "legacy.pth", "i64_overflow.pth"}) {
             Path f = Fixtures.file(bad);
             assertThrows(FormatException.class, () -> store.load(Checkpoint.load(f, null).tensors(), bad));
             Fixtures.assertSameTensors(initial, store.params());
