@@ -4,11 +4,15 @@ import mobyc.compiler.ir.Op;
 import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
 
-/** Runs one op of the closed op set on concrete tensors, handing it to the file for its family. */
-final class Kernels {
+/**
+ * Runs one op of the closed op set on concrete tensors, handing it to the file for its family. Public so that
+ * faster backends can fall back to these scalar kernels for an op they have no fast path for.
+ */
+public final class Kernels {
     private Kernels() {}
 
-    static void run(Op op, Tensor[] in, Tensor out, RunContext ctx) {
+    /** Computes {@code op} of {@code in} into {@code out}, writing every element of {@code out}. */
+    public static void run(Op op, Tensor[] in, Tensor out, RunContext ctx) {
         switch (op) {
             case Op.Input i -> throw notAKernel(op);
             case Op.Param p -> throw notAKernel(op);

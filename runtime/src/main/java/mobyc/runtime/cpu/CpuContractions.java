@@ -1,0 +1,171 @@
+package mobyc.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.Tensor;
+
+/**
+ * Float matmul and conv2d (with its two gradient ops) on a {@link Gemm}. Batched matmul calls sgemm once per
+ * output matrix at the operands' (broadcast) offsets, or once for all of them when the right operand is shared
+ * and the left one is a dense stack ([B, M, K] @ [K, N] is one [B*M, K] @ [K, N]). conv2d lowers each image to
+ * columns (im2col) and multiplies by the weight; its input gradient multiplies by the transposed weight and folds
+ * the columns back (col2im); its weight gradient accumulates gy @ columns^T over the batch.
+ */
+final class CpuContractions {
+    private CpuContractions() {}
+
+    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other. */
+    static void matmul(Gemm gemm, Tensor a, Tensor b, Tensor out) {
+        long[] as = a.shape(), bs = b.shape(), os = out.shape();
+        int ra = as.length, rb = bs.length, ro = os.length;
+        int m = (int) as[ra - 2], k = (int) as[ra - 1], n = (int) bs[rb - 1];
+        long batches = Shapes.numel(Arrays.copyOf(os, ro - 2));
+        MemorySegment am = a.segment(), bm = b.segment(), om = out.segment();
+        if (out.numel() == 0) return;
+        if (k == 0) {
+            Simd.fill(om, 0, out.numel(), 0);
+            return;
+        }
+        if (b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
+            gemm.sgemm(false, false, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, n, 0f, om, 0, n);
+            return;
+        }
+        long[] batch = Arrays.copyOf(os, ro - 2);
+        long[] aBatch = batchStrides(as, batch), bBatch = batchStrides(bs, batch);
+        Parallel.forItems(batches, (long) m * n * k, (from, to) -> {
+            Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
+            long aOff = ao.seek(from), bOff = bo.seek(from);
+            for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
+                gemm.sgemm(false, false, m, n, k, 1f, am, aOff, k, bm, bOff, n, 0f, om, p * m * n, n);
+        });
+    }
+
+    /** The strides with which the output's batch index walks an operand's matrices (0 on broadcast axes). */
+    private static long[] batchStrides(long[] shape, long[] batch) {
+        int r = shape.length;
+        long[] own = Arrays.copyOf(shape, r - 2), strides = Shapes.broadcastStrides(own, batch);
+        long matrix = shape[r - 2] * shape[r - 1];
+        for (int i = 0; i < strides.length; i++) strides[i] *= matrix;
+        return strides;
+    }
+
+    /** The geometry of a convolution: x [N, C, H, W], weight [O, C, KH, KW], y [N, O, OH, OW]. */
+    private record Conv(int batch, int channels, int h, int w, int outChannels, int kh, int kw, int oh, int ow,
+                        int sh, int sw, int ph, int pw) {
+        static Conv of(long[] x, long[] weight, long[] y, int sh, int sw, int ph, int pw) {
+            return new Conv((int) x[0], (int) x[1], (int) x[2], (int) x[3], (int) weight[0], (int) weight[2], (int) weight[3],
+                    (int) y[2], (int) y[3], sh, sw, ph, pw);
+        }
+
+        /** Rows of the column matrix: C * KH * KW. */
+        int patch() { return channels * kh * kw; }
+
+        /** Columns of the column matrix: OH * OW. */
+        int pixels() { return oh * ow; }
+
+        long image() { return (long) channels * h * w; }
+    }
+
+    static void conv2d(Gemm gemm, Workspace ws, Op.Conv2d op, Tensor x, Tensor weight, Tensor out) {
+        Conv c = Conv.of(x.shape(), weight.shape(), out.shape(), op.strideH(), op.strideW(), op.padH(), op.padW());
+        MemorySegment xs = x.segment(), wm = weight.segment(), os = out.segment();
+        if (out.numel() == 0) return;
+        if (c.patch() == 0) {
+            Simd.fill(os, 0, out.numel(), 0);
+            return;
+        }
+        MemorySegment col = ws.floats((long) c.patch() * c.pixels());
+        for (int n = 0; n < c.batch; n++) {
+            im2col(c, xs, n * c.image(), col);
+            gemm.sgemm(false, false, c.outChannels, c.pixels(), c.patch(), 1f, wm, 0, c.patch(), col, 0, c.pixels(),
+                    0f, os, (long) n * c.outChannels * c.pixels(), c.pixels());
+        }
+    }
+
+    /** gx = col2im(weight^T @ gy[n]) for each image n. */
+    static void conv2dInputGrad(Gemm gemm, Workspace ws, Op.Conv2dInputGrad op, Tensor gy, Tensor weight, Tensor out) {
+        Conv c = Conv.of(out.shape(), weight.shape(), gy.shape(), op.strideH(), op.strideW(), op.padH(), op.padW());
+        MemorySegment gs = gy.segment(), wm = weight.segment(), os = out.segment();
+        Simd.fill(os, 0, out.numel(), 0);
+        if (out.numel() == 0 || c.patch() == 0 || c.pixels() == 0 || c.outChannels == 0) return;
+        MemorySegment col = ws.floats((long) c.patch() * c.pixels());
+        for (int n = 0; n < c.batch; n++) {
+            gemm.sgemm(true, false, c.patch(), c.pixels(), c.outChannels, 1f, wm, 0, c.patch(),
+                    gs, (long) n * c.outChannels * c.pixels(), c.pixels(), 0f, col, 0, c.pixels());
+            col2im(c, col, os, n * c.image());
+        }
+    }
+
+    /** gw = sum over images of gy[n] @ columns(x[n])^T. */
+    static void conv2dWeightGrad(Gemm gemm, Workspace ws, Op.Conv2dWeightGrad op, Tensor x, Tensor gy, Tensor out) {
+        Conv c = Conv.of(x.shape(), out.shape(), gy.shape(), op.strideH(), op.strideW(), op.padH(), op.padW());
+        MemorySegment xs = x.segment(), gs = gy.segment(), os = out.segment();
+        if (out.numel() == 0) return;
+        if (c.batch == 0 || c.pixels() == 0) {
+            Simd.fill(os, 0, out.numel(), 0);
+            return;
+        }
+        MemorySegment col = ws.floats((long) c.patch() * c.pixels());
+        for (int n = 0; n < c.batch; n++) {
+            im2col(c, xs, n * c.image(), col);
+            gemm.sgemm(false, true, c.outChannels, c.patch(), c.pixels(), 1f, gs, (long) n * c.outChannels * c.pixels(), c.pixels(),
+                    col, 0, c.pixels(), n == 0 ? 0f : 1f, os, 0, c.patch());
+        }
+    }
+
+    /** col[(ch*KH + i)*KW + j, y*OW + z] = x[ch, y*sh - ph + i, z*sw - pw + j], zero outside the image. */
+    private static void im2col(Conv c, MemorySegment x, long image, MemorySegment col) {
+        int pixels = c.pixels();
+        Parallel.forItems(c.patch(), pixels, (from, to) -> {
+            for (long row = from; row < to; row++) {
+                int j = (int) (row % c.kw), i = (int) (row / c.kw % c.kh), ch = (int) (row / ((long) c.kw * c.kh));
+                long dst = row * pixels, plane = image + (long) ch * c.h * c.w;
+                for (int y = 0; y < c.oh; y++) {
+                    int r = y * c.sh - c.ph + i;
+                    long at = dst + (long) y * c.ow;
+                    if (r < 0 || r >= c.h) {
+                        Simd.fill(col, at, c.ow, 0);
+                        continue;
+                    }
+                    long src = plane + (long) r * c.w;
+                    if (c.sw == 1) {
+                        int z0 = Math.clamp(c.pw - j, 0, c.ow), z1 = Math.clamp(c.w + c.pw - j, z0, c.ow); // columns inside the image
+                        Simd.fill(col, at, z0, 0);
+                        Simd.copy(x, src + z0 - c.pw + j, col, at + z0, z1 - z0);
+                        Simd.fill(col, at + z1, c.ow - z1, 0);
+                    } else {
+                        for (int z = 0; z < c.ow; z++) {
+                            int s = z * c.sw - c.pw + j;
+                            Simd.setBits(col, at + z, s < 0 || s >= c.w ? 0 : Simd.bits(x, src + s));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** The adjoint of im2col: every column entry added back to the pixel it came from; parallel over channels. */
+    private static void col2im(Conv c, MemorySegment col, MemorySegment gx, long image) {
+        int pixels = c.pixels();
+        Parallel.forItems(c.channels, (long) c.kh * c.kw * pixels, (from, to) -> {
+            for (long ch = from; ch < to; ch++) {
+                long plane = image + ch * c.h * c.w;
+                for (int i = 0; i < c.kh; i++)
+                    for (int j = 0; j < c.kw; j++) {
+                        long src = ((ch * c.kh + i) * c.kw + j) * pixels;
+                        for (int y = 0; y < c.oh; y++) {
+                            int r = y * c.sh - c.ph + i;
+                            if (r < 0 || r >= c.h) continue;
+                            long at = src + (long) y * c.ow, dst = plane + (long) r * c.w;
+                            for (int z = 0; z < c.ow; z++) {
+                                int s = z * c.sw - c.pw + j;
+                                if (s < 0 || s >= c.w) continue;
+                                Simd.set(gx, dst + s, Simd.get(gx, dst + s) + Simd.get(col, at + z));
+                            }
+                        }
+                    }
+            }
+        });
+    }
+}

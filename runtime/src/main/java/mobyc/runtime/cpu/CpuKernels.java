@@ -1,0 +1,73 @@
+package mobyc.runtime.cpu;
+
+import java.util.List;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.RunContext;
+import mobyc.runtime.Tensor;
+
+/**
+ * Runs one op of the closed op set with the cpu kernels, handing it to the file for its family. One instance per
+ * executable: it holds the GEMM and the executable's scratch memory.
+ */
+final class CpuKernels {
+    private final Gemm gemm;
+    private final Workspace workspace = new Workspace();
+
+    CpuKernels(Gemm gemm) { this.gemm = gemm; }
+
+    /**
+     * Whether the cpu kernels cover {@code op} on inputs of {@code dtypes}: everything but i32 reductions and
+     * matmul (rare: integers are indices and counters) and the float-only unary functions on i32, which interp
+     * refuses with its own error.
+     */
+    static boolean fast(Op op, List<DType> dtypes) {
+        boolean integer = !dtypes.isEmpty() && dtypes.getFirst() == DType.I32;
+        return switch (op) {
+            case Op.Unary u -> !integer || CpuElementwise.hasInt(u.fn());
+            case Op.Binary b -> true;
+            case Op.Reduce r -> !integer;
+            case Op.MatMul m -> !integer;
+            default -> true;
+        };
+    }
+
+    void run(Op op, Tensor[] in, Tensor out, RunContext ctx) {
+        switch (op) {
+            case Op.Input i -> throw notAKernel(op);
+            case Op.Param p -> throw notAKernel(op);
+            case Op.State s -> throw notAKernel(op);
+            case Op.Constant c -> CpuSources.constant(c, out);
+            case Op.Arange a -> CpuSources.arange(out);
+            case Op.Random r -> CpuSources.random(r, ctx, out);
+            case Op.Unary u -> CpuElementwise.unary(u.fn(), in[0], out);
+            case Op.Binary b -> CpuElementwise.binary(b.fn(), in[0], in[1], out);
+            case Op.Where w -> CpuElementwise.where(in[0], in[1], in[2], out);
+            case Op.Cast c -> CpuElementwise.cast(in[0], out);
+            case Op.StopGradient s -> CpuMovement.copy(in[0], out);
+            case Op.Reduce r -> CpuReductions.reduce(r, in[0], out);
+            case Op.Softmax s -> CpuNormalizations.softmax(s.axis(), in[0], out, false);
+            case Op.LogSoftmax s -> CpuNormalizations.softmax(s.axis(), in[0], out, true);
+            case Op.LayerNorm l -> CpuNormalizations.layerNorm(l.eps(), in[0], in[1], in[2], out);
+            case Op.BatchNorm b -> CpuNormalizations.batchNorm(b, in[0], in[1], in[2], in[3], in[4], out);
+            case Op.L2Normalize l -> CpuNormalizations.l2Normalize(l, in[0], out);
+            case Op.CrossEntropy c -> CpuNormalizations.crossEntropy(in[0], in[1], out);
+            case Op.MatMul m -> CpuContractions.matmul(gemm, in[0], in[1], out);
+            case Op.Conv2d c -> CpuContractions.conv2d(gemm, workspace, c, in[0], in[1], out);
+            case Op.Conv2dInputGrad c -> CpuContractions.conv2dInputGrad(gemm, workspace, c, in[0], in[1], out);
+            case Op.Conv2dWeightGrad c -> CpuContractions.conv2dWeightGrad(gemm, workspace, c, in[0], in[1], out);
+            case Op.Reshape r -> CpuMovement.copy(in[0], out);
+            case Op.Permute p -> CpuMovement.permute(p, in[0], out);
+            case Op.Expand e -> CpuMovement.expand(in[0], out);
+            case Op.Slice s -> CpuMovement.slice(s, in[0], out);
+            case Op.Concat c -> CpuMovement.concat(c, in, out);
+            case Op.Roll r -> CpuMovement.roll(r, in[0], out);
+            case Op.Pad p -> CpuMovement.pad(p, in[0], out);
+            case Op.Gather g -> CpuMovement.gather(in[0], in[1], out);
+        }
+    }
+
+    private static IllegalStateException notAKernel(Op op) {
+        return new IllegalStateException(op.name() + " binds a buffer; it is not a kernel");
+    }
+}

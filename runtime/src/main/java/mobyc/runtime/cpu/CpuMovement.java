@@ -1,0 +1,211 @@
+package mobyc.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.Tensor;
+
+/**
+ * Ops that move elements without computing on them (raw 32-bit patterns, so f32 and i32 alike): copy (reshape,
+ * stop_gradient), permute, expand, slice, concat, roll, pad and gather. Each is reduced to contiguous runs moved
+ * with bulk copies, or, for a permute that moves the innermost axis, to a blocked transpose of 2-D planes; work is
+ * split over the pool by output rows.
+ */
+final class CpuMovement {
+    private CpuMovement() {}
+
+    /** Side of the square tiles of the blocked transpose. */
+    private static final int TILE = 32;
+
+    /** Reshape and stop_gradient: the same elements in the same order. */
+    static void copy(Tensor x, Tensor out) {
+        MemorySegment xs = x.segment(), os = out.segment();
+        Parallel.forRange(out.numel(), 1 << 18, (from, to) -> Simd.copy(xs, from, os, from, to - from));
+    }
+
+    /** out axis j is input axis perm[j]. */
+    static void permute(Op.Permute op, Tensor x, Tensor out) {
+        long[] in = Shapes.strides(x.shape()), walk = new long[in.length];
+        for (int j = 0; j < walk.length; j++) walk[j] = in[op.perm()[j]];
+        gatherStrided(x.segment(), 0, out.segment(), out.shape(), walk);
+    }
+
+    /** Broadcast to the output's shape: runs are copies (the innermost axis is x's) or fills (it is broadcast). */
+    static void expand(Tensor x, Tensor out) {
+        gatherStrided(x.segment(), 0, out.segment(), out.shape(), Shapes.broadcastStrides(x.shape(), out.shape()));
+    }
+
+    /** Elements start, start+step, ... of one axis; a negative start counts from the end, clamped as ShapeRules does. */
+    static void slice(Op.Slice op, Tensor x, Tensor out) {
+        int a = Shapes.axis(op.axis(), x.rank());
+        long len = x.dim(a);
+        long start = Math.clamp(op.start() < 0 ? op.start() + len : op.start(), 0, len);
+        long[] walk = Shapes.strides(x.shape());
+        long base = start * walk[a];
+        walk[a] *= op.step();
+        gatherStrided(x.segment(), base, out.segment(), out.shape(), walk);
+    }
+
+    /** Each part is [outer, len_p * inner] rows copied into [outer, total * inner] at its position. */
+    static void concat(Op.Concat op, Tensor[] parts, Tensor out) {
+        int a = Shapes.axis(op.axis(), out.rank());
+        long[] os = out.shape();
+        long outer = Shapes.product(os, 0, a), inner = Shapes.product(os, a + 1, os.length), total = os[a] * inner;
+        MemorySegment dst = out.segment();
+        long position = 0;
+        for (Tensor p : parts) {
+            long row = p.dim(a) * inner, at = position;
+            MemorySegment src = p.segment();
+            Parallel.forItems(outer, row, (from, to) -> {
+                for (long o = from; o < to; o++) Simd.copy(src, o * row, dst, o * total + at, row);
+            });
+            position += row;
+        }
+    }
+
+    /** As torch.roll: out[..., i, ...] = x[..., (i - shift) mod n, ...]; each output row is at most two copies. */
+    static void roll(Op.Roll op, Tensor x, Tensor out) {
+        long[] shape = x.shape();
+        int r = shape.length;
+        if (r == 0 || out.numel() == 0) {
+            copy(x, out);
+            return;
+        }
+        long[] strides = Shapes.strides(shape), shift = new long[r];
+        for (int i = 0; i < op.axes().length; i++) {
+            int ax = Shapes.axis(op.axes()[i], r);
+            shift[ax] = Math.floorMod(shift[ax] + op.shifts()[i], shape[ax]);
+        }
+        long length = shape[r - 1], s = shift[r - 1], rows = out.numel() / length;
+        MemorySegment xs = x.segment(), os = out.segment();
+        Parallel.forItems(rows, length, (from, to) -> {
+            long[] coords = new long[r];
+            for (long row = from; row < to; row++) {
+                long rest = row, src = 0;
+                for (int d = r - 2; d >= 0; d--) {
+                    coords[d] = rest % shape[d];
+                    rest /= shape[d];
+                    src += Math.floorMod(coords[d] - shift[d], shape[d]) * strides[d];
+                }
+                long dst = row * length;
+                Simd.copy(xs, src, os, dst + s, length - s);
+                Simd.copy(xs, src + length - s, os, dst, s);
+            }
+        });
+    }
+
+    /** Constant padding: the output is filled with the value, then x's rows are copied into place. */
+    static void pad(Op.Pad op, Tensor x, Tensor out) {
+        int fill = out.dtype() == DType.F32 ? Float.floatToRawIntBits((float) op.value()) : (int) op.value();
+        MemorySegment xs = x.segment(), os = out.segment();
+        Parallel.forRange(out.numel(), 1 << 18, (from, to) -> Simd.fill(os, from, to - from, fill));
+        long[] shape = x.shape(), outStrides = Shapes.strides(out.shape());
+        int r = shape.length;
+        if (x.numel() == 0) return;
+        if (r == 0) {
+            Simd.setBits(os, 0, Simd.bits(xs, 0));
+            return;
+        }
+        long base = 0;
+        for (int d = 0; d < r; d++) base += op.before()[d] * outStrides[d];
+        long length = shape[r - 1], rows = x.numel() / length, first = base;
+        Parallel.forItems(rows, length, (from, to) -> {
+            for (long row = from; row < to; row++) {
+                long rest = row, dst = first;
+                for (int d = r - 2; d >= 0; d--) {
+                    dst += (rest % shape[d]) * outStrides[d];
+                    rest /= shape[d];
+                }
+                Simd.copy(xs, row * length, os, dst, length);
+            }
+        });
+    }
+
+    /** out[i..., j...] = table[index[i...], j...]; an index outside the table is an error (checked before copying). */
+    static void gather(Tensor table, Tensor index, Tensor out) {
+        long rows = table.dim(0), row = rows == 0 ? 0 : table.numel() / rows;
+        MemorySegment ts = table.segment(), is = index.segment(), os = out.segment();
+        long n = index.numel();
+        for (long i = 0; i < n; i++) {
+            int r = Simd.bits(is, i);
+            if (r < 0 || r >= rows)
+                throw new IllegalArgumentException("gather: index " + r + " at position " + i + " is out of range [0, " + rows + ")");
+        }
+        Parallel.forItems(n, row, (from, to) -> {
+            for (long i = from; i < to; i++) Simd.copy(ts, Simd.bits(is, i) * row, os, i * row, row);
+        });
+    }
+
+    /**
+     * out[i] = x[base + offset of i over out's shape walked with {@code walk}]. Collapsed, the innermost output
+     * axis either walks x contiguously (runs of copies), repeats one element (fills), or strides through x; in the
+     * last case the output axis that x walks contiguously, if any, is paired with it for a blocked transpose.
+     */
+    static void gatherStrided(MemorySegment x, long base, MemorySegment out, long[] outShape, long[] walk) {
+        long n = Shapes.numel(outShape);
+        if (n == 0) return;
+        Runs runs = Runs.strided(outShape, new long[][] {walk});
+        if (runs.unitInner()) {
+            Parallel.forItems(n, 1, (from, to) -> runs.forEach(from, to, (o, xo, u1, u2, len) -> {
+                if (runs.inc0 == 1) Simd.copy(x, base + xo, out, o, len);
+                else Simd.fill(out, o, len, Simd.bits(x, base + xo));
+            }));
+            return;
+        }
+        long[][] c = Shapes.collapse(outShape, walk);
+        long[] shape = c[0], stride = c[1];
+        int r = shape.length, q = -1;
+        for (int d = 0; d < r - 1; d++) if (stride[d] == 1) q = d;
+        if (q < 0) {
+            Parallel.forItems(n, 1, (from, to) -> runs.forEach(from, to, (o, xo, u1, u2, len) -> {
+                for (int i = 0; i < len; i++) Simd.setBits(out, o + i, Simd.bits(x, base + xo + (long) i * runs.inc0));
+            }));
+            return;
+        }
+        transposePlanes(x, base, out, shape, stride, q);
+    }
+
+    /**
+     * The plane of output axes q (x-contiguous) and r-1 (output-contiguous), for every combination of the other
+     * axes, moved in TILE x TILE blocks: each block's x rows are bulk-copied into a small array, then written out
+     * along the output's rows, so both sides are read and written along cache lines.
+     */
+    private static void transposePlanes(MemorySegment x, long base, MemorySegment out, long[] shape, long[] stride, int q) {
+        int r = shape.length;
+        long[] outStrides = Shapes.strides(shape);
+        long rowsQ = shape[q], cols = shape[r - 1], colStride = stride[r - 1], outQ = outStrides[q];
+        // The other axes, as an odometer over their own shape.
+        long[] otherShape = new long[r - 2], otherIn = new long[r - 2], otherOut = new long[r - 2];
+        for (int d = 0, k = 0; d < r - 1; d++) {
+            if (d == q) continue;
+            otherShape[k] = shape[d];
+            otherIn[k] = stride[d];
+            otherOut[k] = outStrides[d];
+            k++;
+        }
+        long planes = Shapes.numel(otherShape), tilesQ = Parallel.ceilDiv(rowsQ, TILE);
+        Parallel.forItems(planes * tilesQ, (long) TILE * cols, (from, to) -> {
+            int[] tile = new int[TILE * TILE];
+            for (long item = from; item < to; item++) {
+                long plane = item / tilesQ, tq = item % tilesQ, rest = plane, inBase = base, outBase = 0;
+                for (int k = otherShape.length - 1; k >= 0; k--) {
+                    long coord = rest % otherShape[k];
+                    rest /= otherShape[k];
+                    inBase += coord * otherIn[k];
+                    outBase += coord * otherOut[k];
+                }
+                long q0 = tq * TILE;
+                int h = (int) Math.min(TILE, rowsQ - q0);
+                for (long c0 = 0; c0 < cols; c0 += TILE) {
+                    int w = (int) Math.min(TILE, cols - c0);
+                    for (int j = 0; j < w; j++)
+                        MemorySegment.copy(x, Simd.INT, (inBase + (c0 + j) * colStride + q0) << 2, tile, j * TILE, h);
+                    for (int i = 0; i < h; i++) {
+                        long o = outBase + (q0 + i) * outQ + c0;
+                        for (int j = 0; j < w; j++) Simd.setBits(out, o + j, tile[j * TILE + i]);
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,278 @@
+package mobyc.runtime.cpu;
+
+import static mobyc.runtime.cpu.Simd.D;
+import static mobyc.runtime.cpu.Simd.DL;
+import static mobyc.runtime.cpu.Simd.F;
+import static mobyc.runtime.cpu.Simd.FL;
+import static mobyc.runtime.cpu.Simd.H;
+import static mobyc.runtime.cpu.Simd.LE;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.Tensor;
+
+/**
+ * softmax, log_softmax, layer_norm, batch_norm, l2_normalize and cross_entropy, vectorised along the normalised
+ * axis when it is the last one (the common case) and across the trailing axes otherwise, in parallel over rows.
+ * Statistics accumulate in double as interp's do; layer_norm, batch_norm and l2_normalize also compute their
+ * outputs in double and round once, so they agree with interp to an ulp; softmax and cross_entropy use
+ * {@link CpuMath}'s exp (an ulp or two).
+ *
+ * <p>Ops along one axis view the tensor as [outer, n, inner]: element (o, k, i) is at (o * n + k) * inner + i.
+ */
+final class CpuNormalizations {
+    private CpuNormalizations() {}
+
+    // ---- softmax ----------------------------------------------------------------------------------------------
+
+    static void softmax(int axis, Tensor x, Tensor out, boolean log) {
+        Shapes.AxisView v = Shapes.AxisView.of(x.shape(), axis);
+        MemorySegment xs = x.segment(), os = out.segment();
+        long n = v.n(), inner = v.inner();
+        if (inner == 1) {
+            Parallel.forItems(v.outer(), 4 * n, (from, to) -> {
+                for (long o = from; o < to; o++) softmaxRow(xs, os, o * n, n, log);
+            });
+        } else {
+            Parallel.forItems(v.outer(), 6 * n * inner, (from, to) -> {
+                float[] max = new float[(int) inner], shift = new float[(int) inner];
+                double[] sum = new double[(int) inner];
+                for (long o = from; o < to; o++) softmaxSlab(xs, os, o * n * inner, (int) n, (int) inner, log, max, sum, shift);
+            });
+        }
+    }
+
+    /** One row: out = exp(x - max) / sum, or x - max - log(sum). */
+    private static void softmaxRow(MemorySegment xs, MemorySegment os, long at, long n, boolean log) {
+        float max = Simd.max(xs, at, n);
+        long i = CpuMath.expShifted(xs, os, at, at + n, max);
+        for (; i < at + n; i++) Simd.set(os, i, (float) Math.exp((double) Simd.get(xs, i) - max));
+        double sum = Simd.sum(os, at, n);
+        if (log) {
+            Simd.subtract(xs, at, n, max, os, at);
+            Simd.subtract(os, at, n, (float) Math.log(sum), os, at);
+        } else {
+            Simd.scale(os, at, n, (float) (1.0 / sum), os, at);
+        }
+    }
+
+    /** Softmax along k of one [n, inner] slab, vectorised across its columns i. */
+    private static void softmaxSlab(MemorySegment xs, MemorySegment os, long at, int n, int inner, boolean log,
+                                     float[] max, double[] sum, float[] shift) {
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(sum, 0);
+        for (int k = 0; k < n; k++) columnMax(xs, at + (long) k * inner, inner, max);
+        for (int k = 0; k < n; k++) columnSubtract(xs, at + (long) k * inner, inner, max, os);
+        Simd.elementwise(CpuMath::exp, os, os, at, at + (long) n * inner);
+        for (int k = 0; k < n; k++) columnSum(os, at + (long) k * inner, inner, sum);
+        for (int i = 0; i < inner; i++) shift[i] = log ? (float) Math.log(sum[i]) : (float) (1.0 / sum[i]);
+        for (int k = 0; k < n; k++) {
+            if (log) {
+                columnSubtract(xs, at + (long) k * inner, inner, max, os);
+                columnSubtract(os, at + (long) k * inner, inner, shift, os);
+            } else {
+                columnScale(os, at + (long) k * inner, inner, shift);
+            }
+        }
+    }
+
+    /** max[i] = max(max[i], x[at + i]). */
+    private static void columnMax(MemorySegment xs, long at, int inner, float[] max) {
+        int i = 0;
+        for (; i + FL <= inner; i += FL)
+            FloatVector.fromArray(F, max, i).max(FloatVector.fromMemorySegment(F, xs, (at + i) << 2, LE)).intoArray(max, i);
+        for (; i < inner; i++) max[i] = Math.max(max[i], Simd.get(xs, at + i));
+    }
+
+    /** out[at + i] = x[at + i] - shift[i]. */
+    private static void columnSubtract(MemorySegment xs, long at, int inner, float[] shift, MemorySegment os) {
+        int i = 0;
+        for (; i + FL <= inner; i += FL)
+            FloatVector.fromMemorySegment(F, xs, (at + i) << 2, LE).sub(FloatVector.fromArray(F, shift, i)).intoMemorySegment(os, (at + i) << 2, LE);
+        for (; i < inner; i++) Simd.set(os, at + i, Simd.get(xs, at + i) - shift[i]);
+    }
+
+    /** sum[i] += e[at + i], in double. */
+    private static void columnSum(MemorySegment es, long at, int inner, double[] sum) {
+        int i = 0;
+        for (; i + DL <= inner; i += DL)
+            DoubleVector.fromArray(D, sum, i).add(FloatVector.fromMemorySegment(H, es, (at + i) << 2, LE).convertShape(VectorOperators.F2D, D, 0))
+                    .intoArray(sum, i);
+        for (; i < inner; i++) sum[i] += Simd.get(es, at + i);
+    }
+
+    /** e[at + i] *= scale[i]. */
+    private static void columnScale(MemorySegment es, long at, int inner, float[] scale) {
+        int i = 0;
+        for (; i + FL <= inner; i += FL)
+            FloatVector.fromMemorySegment(F, es, (at + i) << 2, LE).mul(FloatVector.fromArray(F, scale, i)).intoMemorySegment(es, (at + i) << 2, LE);
+        for (; i < inner; i++) Simd.set(es, at + i, Simd.get(es, at + i) * scale[i]);
+    }
+
+    // ---- layer_norm -------------------------------------------------------------------------------------------
+
+    /** Over the last axis: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. */
+    static void layerNorm(double eps, Tensor x, Tensor weight, Tensor bias, Tensor out) {
+        long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
+        MemorySegment xs = x.segment(), ws = weight.segment(), bs = bias.segment(), os = out.segment();
+        Parallel.forItems(rows, 4 * c, (from, to) -> {
+            for (long r = from; r < to; r++) {
+                long base = r * c;
+                double mean = Simd.sum(xs, base, c) / c;
+                double var = Simd.sumSquares(xs, base, c, mean) / c;
+                normalizeRow(xs, ws, bs, os, base, c, mean, 1.0 / Math.sqrt(var + eps));
+            }
+        });
+    }
+
+    /** out = (x - mean) * rstd * w + b in double, rounded once. */
+    private static void normalizeRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, long c,
+                                     double mean, double rstd) {
+        DoubleVector vmean = DoubleVector.broadcast(D, mean), vrstd = DoubleVector.broadcast(D, rstd);
+        long j = 0;
+        for (; j + DL <= c; j += DL) {
+            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(H, xs, (base + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector w = (DoubleVector) FloatVector.fromMemorySegment(H, ws, j << 2, LE).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector b = (DoubleVector) FloatVector.fromMemorySegment(H, bs, j << 2, LE).convertShape(VectorOperators.F2D, D, 0);
+            x.sub(vmean).mul(vrstd).mul(w).add(b).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (base + j) << 2, LE);
+        }
+        for (; j < c; j++) Simd.set(os, base + j, (float) ((Simd.get(xs, base + j) - mean) * rstd * Simd.get(ws, j) + Simd.get(bs, j)));
+    }
+
+    // ---- batch_norm -------------------------------------------------------------------------------------------
+
+    /** (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c], c the index along the channel axis. */
+    static void batchNorm(Op.BatchNorm op, Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, Tensor out) {
+        Shapes.AxisView v = Shapes.AxisView.of(x.shape(), op.axis());
+        int channels = (int) v.n();
+        double[] m = new double[channels], scale = new double[channels], shift = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            m[c] = mean.getFloat(c);
+            scale[c] = weight.getFloat(c) / Math.sqrt(var.getFloat(c) + op.eps());
+            shift[c] = bias.getFloat(c);
+        }
+        MemorySegment xs = x.segment(), os = out.segment();
+        long inner = v.inner();
+        if (inner == 1) { // channels last: vectorise across channels
+            Parallel.forItems(v.outer(), channels, (from, to) -> {
+                for (long o = from; o < to; o++) {
+                    long base = o * channels;
+                    int c = 0;
+                    for (; c + DL <= channels; c += DL) {
+                        DoubleVector y = ((DoubleVector) FloatVector.fromMemorySegment(H, xs, (base + c) << 2, LE).convertShape(VectorOperators.F2D, D, 0))
+                                .sub(DoubleVector.fromArray(D, m, c)).mul(DoubleVector.fromArray(D, scale, c)).add(DoubleVector.fromArray(D, shift, c));
+                        y.convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (base + c) << 2, LE);
+                    }
+                    for (; c < channels; c++) Simd.set(os, base + c, (float) ((Simd.get(xs, base + c) - m[c]) * scale[c] + shift[c]));
+                }
+            });
+        } else {
+            Parallel.forItems(v.outer() * channels, inner, (from, to) -> {
+                for (long row = from; row < to; row++) {
+                    int c = (int) (row % channels);
+                    long base = row * inner;
+                    DoubleVector vm = DoubleVector.broadcast(D, m[c]), vs = DoubleVector.broadcast(D, scale[c]), vb = DoubleVector.broadcast(D, shift[c]);
+                    long i = 0;
+                    for (; i + DL <= inner; i += DL)
+                        ((DoubleVector) FloatVector.fromMemorySegment(H, xs, (base + i) << 2, LE).convertShape(VectorOperators.F2D, D, 0))
+                                .sub(vm).mul(vs).add(vb).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (base + i) << 2, LE);
+                    for (; i < inner; i++) Simd.set(os, base + i, (float) ((Simd.get(xs, base + i) - m[c]) * scale[c] + shift[c]));
+                }
+            });
+        }
+    }
+
+    // ---- l2_normalize -----------------------------------------------------------------------------------------
+
+    /** x / max(||x||_2, eps) along the axis. */
+    static void l2Normalize(Op.L2Normalize op, Tensor x, Tensor out) {
+        Shapes.AxisView v = Shapes.AxisView.of(x.shape(), op.axis());
+        MemorySegment xs = x.segment(), os = out.segment();
+        long n = v.n(), inner = v.inner();
+        double eps = op.eps();
+        if (inner == 1) {
+            Parallel.forItems(v.outer(), 2 * n, (from, to) -> {
+                for (long o = from; o < to; o++) {
+                    long base = o * n;
+                    divideRow(xs, os, base, n, Math.max(Math.sqrt(Simd.sumSquares(xs, base, n, 0)), eps));
+                }
+            });
+        } else {
+            Parallel.forItems(v.outer(), 2 * n * inner, (from, to) -> {
+                double[] norm = new double[(int) inner];
+                for (long o = from; o < to; o++) {
+                    long at = o * n * inner;
+                    java.util.Arrays.fill(norm, 0);
+                    for (long k = 0; k < n; k++) columnSquares(xs, at + k * inner, (int) inner, norm);
+                    for (int i = 0; i < inner; i++) norm[i] = Math.max(Math.sqrt(norm[i]), eps);
+                    for (long k = 0; k < n; k++) columnDivide(xs, os, at + k * inner, (int) inner, norm);
+                }
+            });
+        }
+    }
+
+    /** out = (float) (x / norm) in double. */
+    private static void divideRow(MemorySegment xs, MemorySegment os, long base, long n, double norm) {
+        DoubleVector vn = DoubleVector.broadcast(D, norm);
+        long k = 0;
+        for (; k + DL <= n; k += DL)
+            ((DoubleVector) FloatVector.fromMemorySegment(H, xs, (base + k) << 2, LE).convertShape(VectorOperators.F2D, D, 0)).div(vn)
+                    .convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (base + k) << 2, LE);
+        for (; k < n; k++) Simd.set(os, base + k, (float) (Simd.get(xs, base + k) / norm));
+    }
+
+    /** sum[i] += x[at + i]^2, in double. */
+    private static void columnSquares(MemorySegment xs, long at, int inner, double[] sum) {
+        int i = 0;
+        for (; i + DL <= inner; i += DL) {
+            DoubleVector e = (DoubleVector) FloatVector.fromMemorySegment(H, xs, (at + i) << 2, LE).convertShape(VectorOperators.F2D, D, 0);
+            e.fma(e, DoubleVector.fromArray(D, sum, i)).intoArray(sum, i);
+        }
+        for (; i < inner; i++) {
+            double e = Simd.get(xs, at + i);
+            sum[i] += e * e;
+        }
+    }
+
+    /** out[at + i] = (float) (x[at + i] / norm[i]). */
+    private static void columnDivide(MemorySegment xs, MemorySegment os, long at, int inner, double[] norm) {
+        int i = 0;
+        for (; i + DL <= inner; i += DL)
+            ((DoubleVector) FloatVector.fromMemorySegment(H, xs, (at + i) << 2, LE).convertShape(VectorOperators.F2D, D, 0))
+                    .div(DoubleVector.fromArray(D, norm, i)).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (at + i) << 2, LE);
+        for (; i < inner; i++) Simd.set(os, at + i, (float) (Simd.get(xs, at + i) / norm[i]));
+    }
+
+    // ---- cross_entropy ----------------------------------------------------------------------------------------
+
+    /** Per thread: room for one row of exponentials. */
+    private static final ThreadLocal<MemorySegment[]> ROW = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
+
+    /** Per example: logsumexp(logits[n]) - logits[n, label[n]]. A label outside [0, C) is an error (checked first). */
+    static void crossEntropy(Tensor logits, Tensor labels, Tensor out) {
+        long n = logits.dim(0), c = logits.dim(1);
+        MemorySegment ls = logits.segment(), ys = labels.segment(), os = out.segment();
+        for (long e = 0; e < n; e++) {
+            int label = Simd.bits(ys, e);
+            if (label < 0 || label >= c)
+                throw new IllegalArgumentException("cross_entropy: label " + label + " of example " + e + " is out of range [0, " + c + ")");
+        }
+        Parallel.forItems(n, 4 * c, (from, to) -> {
+            MemorySegment[] holder = ROW.get();
+            if (holder[0].byteSize() < c * 4) holder[0] = Arena.ofAuto().allocate(Math.max(c, FL) * 4, 64);
+            MemorySegment row = holder[0];
+            for (long e = from; e < to; e++) {
+                long base = e * c;
+                float max = Simd.max(ls, base, c);
+                long k = CpuMath.expShifted(ls.asSlice(base << 2, c << 2), row, 0, c, max);
+                double sum = Simd.sum(row, 0, k);
+                for (; k < c; k++) sum += Math.exp((double) Simd.get(ls, base + k) - max);
+                Simd.set(os, e, (float) (max + Math.log(sum) - Simd.get(ls, base + Simd.bits(ys, e))));
+            }
+        });
+    }
+}

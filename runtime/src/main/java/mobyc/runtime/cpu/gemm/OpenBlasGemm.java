@@ -1,0 +1,96 @@
+package mobyc.runtime.cpu.gemm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import mobyc.runtime.cpu.Gemm;
+
+/**
+ * {@code cblas_sgemm} of OpenBLAS through the FFM API. The library is looked up as {@code -Dmobyc.openblas=PATH}
+ * when set, else by the loader's names {@code libopenblas.so.0} and {@code libopenblas.so}. OpenBLAS runs on its own
+ * threads ({@code OPENBLAS_NUM_THREADS}), not on {@link mobyc.runtime.cpu.CpuPool}. Heap segments are passed
+ * through a critical downcall (no copy); off-heap ones through an ordinary one.
+ */
+public final class OpenBlasGemm implements Gemm {
+    public static final String PROPERTY = "mobyc.openblas";
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    private static final System.Logger LOG = System.getLogger(OpenBlasGemm.class.getName());
+
+    private final String library;
+    private final MethodHandle sgemm;
+    private final MethodHandle sgemmHeap;
+
+    private OpenBlasGemm(String library, MethodHandle sgemm, MethodHandle sgemmHeap) {
+        this.library = library;
+        this.sgemm = sgemm;
+        this.sgemmHeap = sgemmHeap;
+    }
+
+    /** OpenBLAS when the library and its {@code cblas_sgemm} are found; empty otherwise, never an exception. */
+    @SuppressWarnings("restricted") // library lookup and downcall: the point of this class
+    public static Optional<OpenBlasGemm> load() {
+        for (String candidate : candidates()) {
+            try {
+                SymbolLookup lookup = candidate.contains("/")
+                        ? SymbolLookup.libraryLookup(Path.of(candidate), Arena.global())
+                        : SymbolLookup.libraryLookup(candidate, Arena.global());
+                Optional<MemorySegment> symbol = lookup.find("cblas_sgemm");
+                if (symbol.isEmpty()) continue;
+                ValueLayout I = ValueLayout.JAVA_INT, F = ValueLayout.JAVA_FLOAT, P = ValueLayout.ADDRESS;
+                FunctionDescriptor d = FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I);
+                Linker linker = Linker.nativeLinker();
+                return Optional.of(new OpenBlasGemm(candidate, linker.downcallHandle(symbol.get(), d),
+                        linker.downcallHandle(symbol.get(), d, Linker.Option.critical(true))));
+            } catch (IllegalArgumentException | IllegalCallerException | UnsatisfiedLinkError e) {
+                LOG.log(System.Logger.Level.DEBUG, "openblas: {0} not loaded: {1}", candidate, e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static List<String> candidates() {
+        List<String> names = new ArrayList<>();
+        String property = System.getProperty(PROPERTY);
+        if (property != null && !property.isBlank()) {
+            String p = property.strip();
+            // A bare name goes to the loader; a path must exist, or libraryLookup throws.
+            if (!p.contains("/") || Files.isRegularFile(Path.of(p))) names.add(p);
+            return names;
+        }
+        names.add("libopenblas.so.0");
+        names.add("libopenblas.so");
+        return names;
+    }
+
+    /** The library name or path that was loaded. */
+    public String library() { return library; }
+
+    @Override public String name() { return "openblas"; }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOffset, int lda,
+                      MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc) {
+        GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        if (m == 0 || n == 0) return;
+        MemorySegment as = a.asSlice(aOffset * Float.BYTES), bs = b.asSlice(bOffset * Float.BYTES);
+        MemorySegment cs = c.asSlice(cOffset * Float.BYTES);
+        boolean heap = !a.isNative() || !b.isNative() || !c.isNative();
+        try {
+            (heap ? sgemmHeap : sgemm).invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS,
+                    m, n, k, alpha, as, lda, bs, ldb, beta, cs, ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm failed", t);
+        }
+    }
+}

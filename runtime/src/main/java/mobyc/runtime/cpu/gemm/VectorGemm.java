@@ -1,0 +1,232 @@
+package mobyc.runtime.cpu.gemm;
+
+import static mobyc.runtime.cpu.gemm.MicroKernel.MR;
+import static mobyc.runtime.cpu.gemm.MicroKernel.NR;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveAction;
+import mobyc.runtime.cpu.CpuPool;
+import mobyc.runtime.cpu.Gemm;
+
+/**
+ * Blocked sgemm on the Vector API, after BLIS/GotoBLAS. Loops, outermost first:
+ * <pre>
+ *   jc over N by NC        B panel (KC x NC) packed once per (jc, pc), lives in L3
+ *     pc over K by KC
+ *       ic over M by MC    A block (MC x KC) packed, lives in L2
+ *         jr over NC by NR B micro-panel (KC x NR) stays in L1 across the ir loop
+ *           ir over MC by MR   {@link MicroKernel}: MR x NR tile of C in registers
+ * </pre>
+ * Transposed operands and alpha are absorbed by {@link Packing}; a beta other than 0 or 1 scales C up front, so C
+ * is only ever overwritten (first k block, beta 0) or added to. The kernel writes straight into C when it
+ * overwrites a whole tile; tiles that add to C, and the tiles at the bottom and right edges, go through a scratch
+ * tile. The C output is split into one rectangle per worker of {@link CpuPool} (along M or N,
+ * whichever wastes less) and each worker runs the loops above on its rectangle with its own packing buffers, which
+ * are allocated once per thread and reused. Small products, and operands in a confined arena, run on the calling
+ * thread.
+ * <p>Block sizes default to values measured on a 2-core AMD EPYC (Zen 5, AVX-512); {@code -Dmobyc.gemm.kc},
+ * {@code .mc} and {@code .nc} override them.
+ */
+public final class VectorGemm implements Gemm {
+    static final int KC = blockSize("kc", 512, 1);
+    static final int MC = blockSize("mc", 192, MR);
+    static final int NC = blockSize("nc", 3072, NR);
+    /** Below this many multiply-adds (m*n*k) the call stays on the calling thread. */
+    static final long PARALLEL_MIN = 1L << 21;
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final long TILE_LD = (long) NR * Float.BYTES;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final ForkJoinPool pool;
+
+    public VectorGemm() { this(CpuPool.pool()); }
+
+    /** A VectorGemm splitting its work over {@code pool} (tests use a pool of one to check the serial path). */
+    public VectorGemm(ForkJoinPool pool) { this.pool = pool; }
+
+    @Override public String name() { return "vector"; }
+
+    /** Human-readable kernel and block sizes, for logs and benchmark reports. */
+    public static String describe() {
+        return "kernel " + MR + "x" + NR + " (" + MicroKernel.S.vectorBitSize() + "-bit), KC=" + KC + " MC=" + MC
+                + " NC=" + NC;
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOffset, int lda,
+                      MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc) {
+        GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        if (m == 0 || n == 0) return;
+        Operands o = new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
+                beta, c, cOffset, ldc);
+        if (k == 0 || alpha == 0f) {
+            scale(o, 0, m, 0, n);
+            return;
+        }
+        int threads = pool.getParallelism();
+        if (threads == 1 || (long) m * n * k < PARALLEL_MIN || confined(a) || confined(b) || confined(c)) {
+            rectangle(o, 0, m, 0, n);
+            return;
+        }
+        List<Part> parts = split(o, threads);
+        if (parts.size() == 1) {
+            rectangle(o, 0, m, 0, n);
+        } else if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
+            ForkJoinTask.invokeAll(parts);
+        } else {
+            // The caller would only wait: it takes the first rectangle itself, so one fewer worker must wake.
+            for (int i = 1; i < parts.size(); i++) pool.execute(parts.get(i));
+            parts.getFirst().invoke();
+            for (int i = 1; i < parts.size(); i++) parts.get(i).join();
+        }
+    }
+
+    /** A thread that never runs: a segment it may access is one the pool's workers may access too. */
+    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
+
+    /** Segments of a confined arena are only readable by their owner: such calls stay on the calling thread. */
+    private static boolean confined(MemorySegment s) { return !s.isAccessibleBy(ANY_OTHER_THREAD); }
+
+    /** One worker's rectangle of C: rows [i0, i1), columns [j0, j1). */
+    private static final class Part extends RecursiveAction {
+        final Operands o;
+        final int i0, i1, j0, j1;
+
+        Part(Operands o, int i0, int i1, int j0, int j1) {
+            this.o = o;
+            this.i0 = i0;
+            this.i1 = i1;
+            this.j0 = j0;
+            this.j1 = j1;
+        }
+
+        @Override protected void compute() { rectangle(o, i0, i1, j0, j1); }
+    }
+
+    /**
+     * Splits C into {@code tm x tn} rectangles, {@code tm * tn <= threads}, choosing the grid whose largest
+     * rectangle (rounded up to whole micro-tiles, plus its share of packing) is smallest.
+     */
+    static List<Part> split(Operands o, int threads) {
+        int mTiles = ceilDiv(o.m(), MR), nTiles = ceilDiv(o.n(), NR);
+        long best = Long.MAX_VALUE;
+        int bestM = 1, bestN = 1;
+        for (int tm = 1; tm <= threads; tm++) {
+            int tn = Math.min(threads / tm, nTiles);
+            if (tm > mTiles) break;
+            long rows = (long) ceilDiv(mTiles, tm) * MR, cols = (long) ceilDiv(nTiles, tn) * NR;
+            long cost = rows * cols * o.k() + (rows + cols) * o.k();
+            if (cost < best) {
+                best = cost;
+                bestM = tm;
+                bestN = tn;
+            }
+        }
+        List<Part> parts = new ArrayList<>(bestM * bestN);
+        int mPer = ceilDiv(mTiles, bestM) * MR, nPer = ceilDiv(nTiles, bestN) * NR;
+        for (int i = 0; i < o.m(); i += mPer)
+            for (int j = 0; j < o.n(); j += nPer)
+                parts.add(new Part(o, i, Math.min(o.m(), i + mPer), j, Math.min(o.n(), j + nPer)));
+        return parts;
+    }
+
+    /** The blocked loops over one rectangle of C, on the calling thread's packing buffers. */
+    static void rectangle(Operands o, int i0, int i1, int j0, int j1) {
+        Scratch s = SCRATCH.get();
+        long ldcBytes = (long) o.ldc() * Float.BYTES;
+        int kcMax = Math.min(KC, o.k());
+        MemorySegment packedA = s.a((long) roundUp(Math.min(MC, i1 - i0), MR) * kcMax * Float.BYTES);
+        MemorySegment packedB = s.b((long) roundUp(Math.min(NC, j1 - j0), NR) * kcMax * Float.BYTES);
+        // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
+        boolean overwrite = o.beta() == 0f;
+        if (!overwrite && o.beta() != 1f) scale(o, i0, i1, j0, j1);
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < o.k(); pc += KC) {
+                int kc = Math.min(KC, o.k() - pc);
+                boolean accumulate = pc > 0 || !overwrite;
+                Packing.packB(o, pc, kc, jc, nc, packedB);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    Packing.packA(o, ic, mc, pc, kc, packedA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        long bPanel = (long) (jr / NR) * kc * NR * Float.BYTES;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            long aPanel = (long) (ir / MR) * kc * MR * Float.BYTES;
+                            long cAt = (o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr) * Float.BYTES;
+                            if (mr == MR && nr == NR && !accumulate) {
+                                MicroKernel.kernel(packedA, aPanel, packedB, bPanel, kc, o.c(), cAt, ldcBytes);
+                                continue;
+                            }
+                            MicroKernel.kernel(packedA, aPanel, packedB, bPanel, kc, s.tile, 0, TILE_LD);
+                            if (mr == MR && nr == NR)
+                                MicroKernel.addFull(s.tile, o.c(), cAt, ldcBytes);
+                            else
+                                MicroKernel.storeEdge(s.tile, mr, nr, o.c(), cAt, ldcBytes, accumulate);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code C = beta*C} over rows [i0, i1) and columns [j0, j1); zero when beta is 0 (NaN in C does not survive). */
+    private static void scale(Operands o, int i0, int i1, int j0, int j1) {
+        float beta = o.beta();
+        for (int i = i0; i < i1; i++) {
+            long row = o.cOffset() + (long) i * o.ldc();
+            for (int j = j0; j < j1; j++) {
+                long at = row + j;
+                o.c().setAtIndex(F, at, beta == 0f ? 0f : beta * o.c().getAtIndex(F, at));
+            }
+        }
+    }
+    /**
+     * One thread's packing buffers, 4 KiB aligned, grown to the largest blocks this thread has packed (at most
+     * MC x KC and KC x NC) and then reused; freed with the thread.
+     */
+    private static final class Scratch {
+        private final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        private MemorySegment a = MemorySegment.NULL, b = MemorySegment.NULL;
+
+        MemorySegment a(long bytes) {
+            if (a.byteSize() < bytes) a = Arena.ofAuto().allocate(bytes, 4096);
+            return a;
+        }
+
+        MemorySegment b(long bytes) {
+            if (b.byteSize() < bytes) b = Arena.ofAuto().allocate(bytes, 4096);
+            return b;
+        }
+    }
+
+    private static int blockSize(String key, int fallback, int multiple) {
+        String s = System.getProperty("mobyc.gemm." + key);
+        int v = fallback;
+        if (s != null) {
+            try {
+                v = Integer.parseInt(s.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("-Dmobyc.gemm." + key + "=" + s + " is not a block size");
+            }
+        }
+        if (v <= 0) throw new IllegalArgumentException("-Dmobyc.gemm." + key + " must be positive, got " + v);
+        return roundUp(v, multiple);
+    }
+
+    private static int ceilDiv(int x, int y) { return (x + y - 1) / y; }
+
+    private static int roundUp(int x, int y) { return ceilDiv(x, y) * y; }
+}

@@ -1,0 +1,204 @@
+package mobyc.runtime.cpu;
+
+import static mobyc.runtime.cpu.Diff.check;
+import static mobyc.runtime.cpu.Diff.randn;
+import static mobyc.runtime.cpu.Diff.shape;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.SpecialFunctions;
+import mobyc.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class CpuElementwiseTest {
+    private static final float[] SPECIAL = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+        1e-30f, -1e-30f, 1e-6f, 0.5f, -0.5f, 3f, -3f, 7.5f, -7.5f, 20f, -20f, 89f, -89f, 1e30f, -1e30f, Float.MIN_VALUE, Float.MAX_VALUE};
+
+    /**
+     * Absolute tolerance: interp's GELU computes 1 + erf(x/sqrt 2) in double, which cancels below x = -5 (an
+     * absolute error near 1e-16 |x|); the cpu kernel takes erfc there and is the more accurate of the two.
+     */
+    private static double floor(Op.UnaryFn fn) { return fn == Op.UnaryFn.GELU ? 1e-14 : 1e-44; }
+
+    /** Relative tolerance of each unary function (the vector library's transcendentals are within an ulp or two). */
+    private static double tolerance(Op.UnaryFn fn) {
+        return switch (fn) {
+            case NEG, ABS, RELU, SQRT, FLOOR -> 0;
+            case ERF, GELU -> 4e-7;
+            default -> 3e-7;
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(Op.UnaryFn.class)
+    void unaryMatchesInterpOverTails(Op.UnaryFn fn) {
+        double scale = fn == Op.UnaryFn.EXP || fn == Op.UnaryFn.SIGMOID ? 10 : 4;
+        for (int n : Diff.SIZES) {
+            Tensor x = randn(n, scale, n);
+            if (fn == Op.UnaryFn.LOG || fn == Op.UnaryFn.SQRT || fn == Op.UnaryFn.RSQRT) x = abs(x);
+            check(fn + " n=" + n, new Op.Unary(fn), DType.F32, shape(n), tolerance(fn), floor(fn), x);
+        }
+        check(fn + " parallel", new Op.Unary(fn), DType.F32, shape(3, 100_003), tolerance(fn), floor(fn), randn(9, scale, 3, 100_003));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Op.UnaryFn.class)
+    void unaryMatchesInterpOnSpecialValues(Op.UnaryFn fn) {
+        Tensor x = Tensor.of(SPECIAL, SPECIAL.length);
+        check(fn + " special", new Op.Unary(fn), DType.F32, shape(SPECIAL.length), tolerance(fn), floor(fn), x);
+    }
+
+    @Test
+    void erfAndGeluAreAccurateAcrossTheirRange() {
+        int n = 200_001;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = -10f + 20f * i / (n - 1);
+        Tensor x = Tensor.of(v, n);
+        Tensor erf = Diff.cpu(new Op.Unary(Op.UnaryFn.ERF), DType.F32, shape(n), x);
+        Tensor gelu = Diff.cpu(new Op.Unary(Op.UnaryFn.GELU), DType.F32, shape(n), x);
+        double worstErf = 0, worstGelu = 0;
+        for (int i = 0; i < n; i++) {
+            double e = SpecialFunctions.erf(v[i]), g = 0.5 * v[i] * SpecialFunctions.erfc(-v[i] / Math.sqrt(2));
+            if (e != 0) worstErf = Math.max(worstErf, Math.abs(erf.getFloat(i) - e) / Math.abs(e));
+            if (g != 0 && Math.abs(g) > 1e-37) worstGelu = Math.max(worstGelu, Math.abs(gelu.getFloat(i) - g) / Math.abs(g));
+        }
+        assertEquals(0, worstErf, 2.5e-7, "erf: worst relative error");
+        assertEquals(0, worstGelu, 2.5e-7, "gelu: worst relative error");
+    }
+
+    private static Tensor abs(Tensor x) {
+        Tensor t = x.copy();
+        for (long i = 0; i < t.numel(); i++) t.setFloat(i, Math.abs(t.getFloat(i)) + 1e-3f);
+        return t;
+    }
+
+    /** Output shape and operand shapes of each broadcasting pattern. */
+    private static final long[][][] PATTERNS = {
+        {{4098}, {4098}, {4098}},                         // same shape
+        {{207}, {207}, {}},                                // scalar right
+        {{25}, {}, {25}},                                  // scalar left
+        {{13, 207}, {13, 207}, {207}},                     // row vector along leading dims
+        {{13, 207}, {207}, {13, 207}},
+        {{25, 13}, {25, 13}, {25, 1}},                     // column, keepdim reductions
+        {{25, 13}, {25, 1}, {25, 13}},
+        {{13, 25}, {13, 1}, {1, 25}},                      // outer product
+        {{2, 13, 5, 7}, {2, 13, 5, 7}, {1, 13, 1, 1}},     // channel of NCHW
+        {{2, 4, 3, 5}, {2, 1, 3, 1}, {1, 4, 1, 5}},        // general
+        {{3, 1, 207}, {3, 1, 207}, {3, 1, 1}},
+        {{1}, {1}, {1}},
+        {{8, 70_000}, {8, 70_000}, {70_000}},               // parallel
+        {{70_000, 3}, {70_000, 3}, {70_000, 1}},
+    };
+
+    @ParameterizedTest
+    @EnumSource(Op.BinaryFn.class)
+    void binaryMatchesInterpOnEveryBroadcastPattern(Op.BinaryFn fn) {
+        for (int p = 0; p < PATTERNS.length; p++) {
+            long[][] s = PATTERNS[p];
+            Tensor a = randn(p, 3, s[1]), b = randn(100 + p, 3, s[2]);
+            if (fn == Op.BinaryFn.POW) a = positive(a);
+            if (fn.isComparison()) b = mixEqual(a, b);
+            check(fn + " pattern " + p, new Op.Binary(fn), DType.F32, s[0], 0, 0, a, b);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Op.BinaryFn.class)
+    void binaryMatchesInterpOnSpecialValues(Op.BinaryFn fn) {
+        int n = SPECIAL.length;
+        float[] a = new float[n * n], b = new float[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                a[i * n + j] = SPECIAL[i];
+                b[i * n + j] = SPECIAL[j];
+            }
+        check(fn + " special", new Op.Binary(fn), DType.F32, shape(n * n), 0, 0, Tensor.of(a, n * n), Tensor.of(b, n * n));
+    }
+
+    private static Tensor positive(Tensor x) {
+        Tensor t = x.copy();
+        for (long i = 0; i < t.numel(); i++) t.setFloat(i, Math.abs(t.getFloat(i)));
+        return t;
+    }
+
+    /** Copies some of a's values into b (where the shapes agree) so that equality comparisons see both outcomes. */
+    private static Tensor mixEqual(Tensor a, Tensor b) {
+        Tensor t = b.copy();
+        if (a.numel() == b.numel()) for (long i = 0; i < t.numel(); i += 3) t.setFloat(i, a.getFloat(i));
+        else for (long i = 0; i < t.numel(); i += 5) t.setFloat(i, 0f);
+        return t;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Op.BinaryFn.class)
+    void integerBinaryMatchesInterp(Op.BinaryFn fn) {
+        for (int p = 0; p < PATTERNS.length; p++) {
+            long[][] s = PATTERNS[p];
+            Tensor a = Diff.randint(p, 7, s[1]), b = Diff.randint(100 + p, 7, s[2]);
+            for (long i = 0; i < a.numel(); i += 3) a.setInt(i, a.getInt(i) - 3); // negatives, for floor division and modulo
+            if (a.numel() > 1) a.setInt(1, Integer.MAX_VALUE);
+            if (fn == Op.BinaryFn.DIV || fn == Op.BinaryFn.MOD) for (long i = 0; i < b.numel(); i++) if (b.getInt(i) == 0) b.setInt(i, -2);
+            check("i32 " + fn + " pattern " + p, new Op.Binary(fn), DType.I32, s[0], 0, 0, a, b);
+        }
+    }
+
+    @Test
+    void integerDivisionAndPowerFailAsInterpDoes() {
+        Tensor a = Tensor.ofInts(new int[] {7, -7, 3, 9}, 4), zero = Tensor.ofInts(new int[] {2, 2, 0, 0}, 4), negative = Tensor.ofInts(new int[] {2, -1, 0, -3}, 4);
+        for (Op.BinaryFn fn : new Op.BinaryFn[] {Op.BinaryFn.DIV, Op.BinaryFn.MOD, Op.BinaryFn.POW}) {
+            Tensor b = fn == Op.BinaryFn.POW ? negative : zero;
+            var expected = org.junit.jupiter.api.Assertions.assertThrows(ArithmeticException.class, () -> Diff.interp(new Op.Binary(fn), DType.I32, shape(4), a, b));
+            var actual = org.junit.jupiter.api.Assertions.assertThrows(ArithmeticException.class, () -> Diff.cpu(new Op.Binary(fn), DType.I32, shape(4), a, b));
+            assertEquals(expected.getMessage(), actual.getMessage());
+        }
+    }
+
+    @Test
+    void integerUnaryMatchesInterpWhereItHasACpuForm() {
+        int[] v = {0, 1, -1, 5, -7, Integer.MAX_VALUE, Integer.MIN_VALUE, 3, -3, 12, 13, -100, 42, -42, 8, 9, 10, -10, 11};
+        for (Op.UnaryFn fn : Op.UnaryFn.values())
+            if (CpuElementwise.hasInt(fn)) check("i32 " + fn, new Op.Unary(fn), DType.I32, shape(v.length), 0, 0, Tensor.ofInts(v, v.length));
+    }
+
+    @Test
+    void whereMatchesInterpWithFloatAndIntConditions() {
+        long[][][] patterns = {
+            {{4098}, {4098}, {4098}, {4098}},
+            {{13, 207}, {13, 1}, {13, 207}, {}},
+            {{13, 207}, {207}, {}, {13, 207}},
+            {{2, 5, 25}, {2, 1, 25}, {5, 1}, {2, 5, 25}},
+            {{8, 70_000}, {8, 70_000}, {8, 70_000}, {70_000}},
+        };
+        for (int p = 0; p < patterns.length; p++) {
+            long[][] s = patterns[p];
+            Tensor condF = Diff.randint(p, 2, s[1]), a = randn(p, s[2]), b = randn(p + 50, s[3]);
+            Tensor cond = Tensor.zeros(DType.F32, s[1]);
+            for (long i = 0; i < cond.numel(); i++) cond.setFloat(i, condF.getInt(i) == 0 ? (i % 7 == 0 ? -0f : 0f) : Float.NaN);
+            check("where f32 cond " + p, new Op.Where(), DType.F32, s[0], 0, 0, cond, a, b);
+            check("where i32 cond " + p, new Op.Where(), DType.F32, s[0], 0, 0, condF, a, b);
+            check("where i32 values " + p, new Op.Where(), DType.I32, s[0], 0, 0, condF, Diff.randint(p, 1000, s[2]), Diff.randint(p + 1, 1000, s[3]));
+        }
+    }
+
+    @Test
+    void castMatchesInterp() {
+        int n = SPECIAL.length;
+        float[] v = new float[n + 4];
+        System.arraycopy(SPECIAL, 0, v, 0, n);
+        v[n] = 2.5f;
+        v[n + 1] = -2.5f;
+        v[n + 2] = 3e9f;
+        v[n + 3] = -3e9f;
+        check("f32 to i32 special", new Op.Cast(DType.I32), DType.I32, shape(v.length), 0, 0, Tensor.of(v, v.length));
+        for (int size : Diff.SIZES) {
+            Tensor x = randn(size, 1000, size);
+            check("f32 to i32 " + size, new Op.Cast(DType.I32), DType.I32, shape(size), 0, 0, x);
+            Tensor i = Diff.randint(size, 1 << 30, size);
+            check("i32 to f32 " + size, new Op.Cast(DType.F32), DType.F32, shape(size), 0, 0, i);
+            check("f32 to f32 " + size, new Op.Cast(DType.F32), DType.F32, shape(size), 0, 0, x);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package mobyc.runtime.cpu;
+
+import static mobyc.runtime.cpu.Diff.check;
+import static mobyc.runtime.cpu.Diff.randn;
+import static mobyc.runtime.cpu.Diff.shape;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Op;
+import mobyc.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+
+class CpuNormalizationsTest {
+    /** Shapes and the axis normalised: last (tails, parallel rows), middle (strided), first. */
+    private static final Object[][] AXES = {
+        {shape(1, 1), -1}, {shape(3, 13), -1}, {shape(5, 25), 1}, {shape(4, 207), -1}, {shape(2, 4098), -1},
+        {shape(300, 1030), -1}, {shape(2, 13, 25), 1}, {shape(3, 7, 4098), 1}, {shape(207, 3), 0}, {shape(2, 5, 3, 17), 1},
+    };
+
+    @Test
+    void softmaxAndLogSoftmaxMatchInterp() {
+        for (int c = 0; c < AXES.length; c++) {
+            long[] s = (long[]) AXES[c][0];
+            int axis = (int) AXES[c][1];
+            Tensor x = randn(c, 5, s);
+            long n = s[axis < 0 ? axis + s.length : axis];
+            check("softmax " + Arrays.toString(s) + " axis " + axis, new Op.Softmax(axis), DType.F32, s, 1e-6, 1e-9, x);
+            check("log_softmax " + Arrays.toString(s) + " axis " + axis, new Op.LogSoftmax(axis), DType.F32, s, 1e-6, Diff.forSum(n) * 1e-1, x);
+        }
+        Tensor special = Tensor.of(new float[] {1, Float.NEGATIVE_INFINITY, 2, 3, Float.NaN, 1, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, 1000, -1000, 0}, 4, 3);
+        check("softmax special", new Op.Softmax(-1), DType.F32, shape(4, 3), 1e-6, 1e-9, special);
+        check("log_softmax special", new Op.LogSoftmax(-1), DType.F32, shape(4, 3), 1e-6, 1e-6, special);
+    }
+
+    @Test
+    void layerNormMatchesInterp() {
+        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(5, 25), shape(2, 3, 207), shape(3, 4098), shape(600, 384)}) {
+            long c = s[s.length - 1];
+            Tensor x = randn(c, 3, s), w = randn(c + 1, c), b = randn(c + 2, c);
+            for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
+            check("layer_norm " + Arrays.toString(s), new Op.LayerNorm(1e-5), DType.F32, s, 2e-7, 1e-6, x, w, b);
+        }
+    }
+
+    @Test
+    void batchNormMatchesInterpWithChannelsFirstAndLast() {
+        Object[][] cases = {{shape(4, 13), 1}, {shape(25, 207), -1}, {shape(2, 13, 5, 7), 1}, {shape(3, 4, 4098), 1}, {shape(1, 1), 1}};
+        for (Object[] c : cases) {
+            long[] s = (long[]) c[0];
+            int axis = (int) c[1];
+            long ch = s[axis < 0 ? axis + s.length : axis];
+            Tensor x = randn(ch, 2, s), mean = randn(ch + 1, ch), var = Diff.randint(ch, 10, ch), w = randn(ch + 3, ch), b = randn(ch + 4, ch);
+            Tensor v = Tensor.zeros(DType.F32, ch);
+            for (long i = 0; i < ch; i++) v.setFloat(i, var.getInt(i) * 0.3f + 0.01f);
+            check("batch_norm " + Arrays.toString(s), new Op.BatchNorm(axis, 1e-5), DType.F32, s, 2e-7, 1e-7, x, mean, v, w, b);
+        }
+    }
+
+    @Test
+    void l2NormalizeMatchesInterp() {
+        for (int c = 0; c < AXES.length; c++) {
+            long[] s = (long[]) AXES[c][0];
+            int axis = (int) AXES[c][1];
+            Tensor x = randn(c, 2, s);
+            check("l2_normalize " + Arrays.toString(s) + " axis " + axis, new Op.L2Normalize(axis, 1e-12), DType.F32, s, 2e-7, 1e-9, x);
+        }
+        check("l2_normalize zeros", new Op.L2Normalize(-1, 1e-6), DType.F32, shape(3, 20), 0, 0, Tensor.zeros(DType.F32, 3, 20));
+    }
+
+    @Test
+    void crossEntropyMatchesInterpAndRefusesBadLabels() {
+        for (long[] s : new long[][] {shape(1, 1), shape(13, 25), shape(25, 13), shape(4, 4098), shape(512, 1000)}) {
+            Tensor logits = randn(s[1], 4, s), labels = Diff.randint(s[0], (int) s[1], s[0]);
+            check("cross_entropy " + Arrays.toString(s), new Op.CrossEntropy(), DType.F32, shape(s[0]), 1e-6, 1e-6, logits, labels);
+        }
+        Tensor bad = Tensor.ofInts(new int[] {0, 3}, 2);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Diff.cpu(new Op.CrossEntropy(), DType.F32, shape(2), randn(1, 2, 3), bad));
+        assertEquals("cross_entropy: label 3 of example 1 is out of range [0, 3)", e.getMessage());
+    }
+}

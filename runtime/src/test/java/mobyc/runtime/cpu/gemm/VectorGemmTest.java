@@ -1,0 +1,79 @@
+package mobyc.runtime.cpu.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ForkJoinPool;
+import mobyc.runtime.cpu.Gemm;
+import mobyc.runtime.cpu.Gemms;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@link VectorGemm} against the scalar oracle, on the cpu pool, on one thread, and on three (uneven splits). */
+class VectorGemmTest {
+    private static final ForkJoinPool ONE = new ForkJoinPool(1), THREE = new ForkJoinPool(3);
+    private static final Gemm POOLED = Gemms.vector(), SERIAL = new VectorGemm(ONE), THREE_WAY = new VectorGemm(THREE);
+
+    @AfterAll static void closePools() {
+        ONE.close();
+        THREE.close();
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void tailsMatchScalar(boolean transA, boolean transB) {
+        GemmCheck.tailGrid(transA, transB, POOLED);
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void mixedShapesMatchScalar(boolean transA, boolean transB) {
+        GemmCheck.mixed(transA, transB, POOLED, SERIAL, THREE_WAY);
+    }
+
+    @Test
+    void oneAndThreeThreadsMatchScalar() {
+        for (int[] s : new int[][] {{207, 207, 207}, {25, 1000, 13}, {1000, 25, 13}, {9, 9, 300}}) {
+            GemmCheck.Case c = new GemmCheck.Case(false, false, s[0], s[1], s[2], 1f, 1f, 5, false);
+            GemmCheck.check(c, false, SERIAL, THREE_WAY);
+        }
+    }
+
+    @Test
+    void confinedSegmentsStayOnTheCallingThread() {
+        GemmCheck.check(POOLED, new GemmCheck.Case(false, false, 207, 207, 207, 1f, 0f, 6, false, true));
+    }
+
+    @Test
+    void heapSegments() {
+        GemmCheck.check(POOLED, new GemmCheck.Case(false, true, 207, 25, 13, 0.5f, 1f, 3, true));
+        GemmCheck.check(POOLED, new GemmCheck.Case(true, false, 13, 207, 25, 1f, 0f, 4, true));
+    }
+
+    @Test
+    void betaZeroOverwritesNaN() {
+        GemmCheck.check(new GemmCheck.Case(false, false, 25, 207, 13, 1f, 0f, 9, false), true, POOLED);
+        GemmCheck.check(new GemmCheck.Case(true, true, 207, 13, 300, 2f, 0f, 10, false), true, POOLED);
+    }
+
+    @Test
+    void alphaZeroOnlyScales() {
+        GemmCheck.check(POOLED, new GemmCheck.Case(false, false, 13, 25, 207, 0f, 0.5f, 11, false));
+        GemmCheck.check(new GemmCheck.Case(false, false, 13, 25, 207, 0f, 0f, 12, false), true, POOLED);
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        MemorySegment s = Arena.ofAuto().allocate(4L * 100);
+        // lda 4 < k 5; C at offset 1 runs one float past 100; m negative.
+        assertThrows(IllegalArgumentException.class,
+                () -> POOLED.sgemm(false, false, 5, 5, 5, 1f, s, 0, 4, s, 0, 5, 0f, s, 0, 5));
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> POOLED.sgemm(false, false, 10, 10, 10, 1f, s, 0, 10, s, 0, 10, 0f, s, 1, 10));
+        assertThrows(IllegalArgumentException.class,
+                () -> POOLED.sgemm(false, false, -1, 5, 5, 1f, s, 0, 5, s, 0, 5, 0f, s, 0, 5));
+    }
+}
