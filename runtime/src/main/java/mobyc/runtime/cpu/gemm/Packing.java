@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code q*kc*NR + p*NR + j}. Columns past nc are zero.</li>
  * </ul>
  * Zero padding lets the kernel always compute full MR x NR tiles; the driver stores only the valid part. Where the
- * source runs along k (A, and B^T) whole 8 x L blocks go through {@link Transpose8}; what is left is copied one
- * float at a time.
+ * source runs along k (A, and B^T) whole 8 x L blocks go through {@link Transpose8}, what is left is copied one
+ * float at a time; where it runs along m or n (A^T, B) each k step is one vector copy.
  */
 final class Packing {
     private Packing() {}
@@ -28,6 +29,8 @@ final class Packing {
     private static final int MR = MicroKernel.MR, NR = MicroKernel.NR, L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int F = Float.BYTES;
+    /** The lanes of one k step of a packed A panel, when a vector holds at least MR floats. */
+    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, Math.min(MR, L));
 
     /** Packs rows [i0, i0+mc) and columns [p0, p0+kc) of alpha * op(A) into {@code dst}. */
     static void packA(Operands o, int i0, int mc, int p0, int kc, MemorySegment dst) {
@@ -38,8 +41,17 @@ final class Packing {
             int rows = Math.min(MR, mc - r0);
             long panel = (long) q * kc * MR * F;
             long src = o.aOffset() + (i0 + r0) * rowStride + p0 * colStride;
+            if (o.transA() && MR <= L) {
+                // Stored k x m: the MR values of one k step are contiguous, one masked vector each.
+                VectorMask<Float> valid = S.indexInRange(0, rows);
+                for (int p = 0; p < kc; p++) {
+                    FloatVector x = FloatVector.fromMemorySegment(S, a, (src + p * colStride) * F, ORDER, valid);
+                    if (alpha != 1f) x = x.mul(alpha);
+                    x.intoMemorySegment(dst, panel + (long) p * MR * F, ORDER, PANEL_ROWS);
+                }
+                continue;
+            }
             if (o.transA()) {
-                // Stored k x m: the MR values of one k step are contiguous.
                 for (int p = 0; p < kc; p++) {
                     long s = (src + p * colStride) * F, d = panel + (long) p * MR * F;
                     int r = 0;
