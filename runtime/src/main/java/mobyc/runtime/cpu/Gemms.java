@@ -6,10 +6,9 @@ import mobyc.runtime.cpu.gemm.ScalarGemm;
 import mobyc.runtime.cpu.gemm.VectorGemm;
 
 /**
- * Finds the sgemm to use, once: {@code -Dmobyc.gemm=vector|openblas|scalar} when set, else the Vector API kernel
- * when vectors are 512 bits wide (it beats OpenBLAS there), else OpenBLAS when its library loads, else the Vector
- * API kernel when {@code jdk.incubator.vector} is in the boot layer and the preferred vector is at least 128 bits,
- * else the scalar loop. One log line (DEBUG) says which and why.
+ * Finds the sgemm to use, once: {@code -Dmobyc.gemm=vector|openblas|scalar} when set, else OpenBLAS when its library
+ * loads, else the Vector API kernel when {@code jdk.incubator.vector} is in the boot layer and the preferred vector
+ * is at least 128 bits, else the scalar loop. One log line (DEBUG) says which and why.
  */
 public final class Gemms {
     public static final String PROPERTY = "mobyc.gemm";
@@ -35,12 +34,10 @@ public final class Gemms {
                 } else {
                     Optional<Gemm> blas = openblas();
                     String vectorWhy = vectorUnusable();
-                    if (vectorWhy == null && VectorBits.preferred() >= 512) {
-                        // measured here (AVX-512): 321 vs 174 GFLOP/s at 1024^3 against Debian's OpenBLAS 0.3.21,
-                        // whose threads also spin after each call and compete with the cpu backend's pool
-                        chosen = vector();
-                        why = "512-bit vectors: the Vector API kernel " + VectorGemm.describe() + " beats OpenBLAS here";
-                    } else if (blas.isPresent()) {
+                    // The Vector API kernel is faster on large products here (321 vs 174 GFLOP/s at 1024^3 with AVX-512),
+                    // but slower on the small, cold products of small models (a CI training run took 68 s instead of
+                    // 23 s), so OpenBLAS stays first until the kernel warms faster: -Dmobyc.gemm=vector chooses it.
+                    if (blas.isPresent()) {
                         chosen = blas.get();
                         why = "OpenBLAS found (" + ((OpenBlasGemm) chosen).library() + ")";
                     } else if (vectorWhy == null) {
