@@ -1,35 +1,19 @@
 package mobyc.runtime.cpu;
 
+import mobyc.runtime.interp.Layout;
+
 /** Row-major index arithmetic for the cpu kernels: strides, broadcasting, axes, and [outer, n, inner] views. */
 final class Shapes {
     private Shapes() {}
 
-    static long numel(long[] shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
-    }
+    static long numel(long[] shape) { return Layout.numel(shape); }
 
     /** Row-major strides, in elements. */
-    static long[] strides(long[] shape) {
-        long[] s = new long[shape.length];
-        long step = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            s[i] = step;
-            step *= shape[i];
-        }
-        return s;
-    }
+    static long[] strides(long[] shape) { return Layout.strides(shape); }
 
     /** The strides that walk a tensor of {@code inShape} over {@code outShape} under NumPy broadcasting (0 on broadcast axes). */
     static long[] broadcastStrides(long[] inShape, long[] outShape) {
-        long[] own = strides(inShape), s = new long[outShape.length];
-        int lead = outShape.length - inShape.length;
-        for (int j = 0; j < outShape.length; j++) {
-            int i = j - lead;
-            s[j] = i < 0 || inShape[i] == 1 ? 0 : own[i];
-        }
-        return s;
+        return Layout.broadcastStrides(inShape, Layout.strides(inShape), outShape);
     }
 
     /** A possibly negative axis made non-negative. */

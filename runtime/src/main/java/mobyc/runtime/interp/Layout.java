@@ -4,17 +4,17 @@ package mobyc.runtime.interp;
  * Row-major index arithmetic shared by the interp kernels: strides, NumPy broadcasting, and the offset of a
  * flat index of one shape in a tensor seen through other strides.
  */
-final class Layout {
+public final class Layout {
     private Layout() {}
 
-    static long numel(long[] shape) {
+    public static long numel(long[] shape) {
         long n = 1;
         for (long d : shape) n *= d;
         return n;
     }
 
     /** Row-major strides, in elements. */
-    static long[] strides(long[] shape) {
+    public static long[] strides(long[] shape) {
         long[] s = new long[shape.length];
         long step = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
@@ -29,7 +29,7 @@ final class Layout {
      * are {@code inStrides}) under NumPy broadcasting: axes aligned on the right, 0 where the input has size 1
      * or no axis at all.
      */
-    static long[] broadcastStrides(long[] inShape, long[] inStrides, long[] outShape) {
+    public static long[] broadcastStrides(long[] inShape, long[] inStrides, long[] outShape) {
         long[] s = new long[outShape.length];
         int lead = outShape.length - inShape.length;
         for (int j = 0; j < outShape.length; j++) {
