@@ -81,7 +81,9 @@ public final class Frontend {
                 Decl.Module m = type.decl();
                 Map<String, Pos> setPos = new LinkedHashMap<>();
                 for (String k : r.sets().keySet()) setPos.put(k, cli);
-                LinkedHashMap<String, Value> all = new LinkedHashMap<>(type.preset());
+                LinkedHashMap<String, Value> all = new LinkedHashMap<>();
+                for (var e : type.deferred().keySet()) if (r.sets().containsKey(e)) throw new EvalError(cli, "--set cannot replace '" + e + "', a module argument of " + r.entry());
+                all.putAll(el.presetArgs(type, ""));
                 all.putAll(r.sets());
                 ModuleInstance inst = el.instantiate(m, all, setPos, "", d.pos());
                 if (diags.hasErrors()) return null;

@@ -37,6 +37,12 @@ public final class Initializers {
                 requireFloat(t, init, path);
                 truncNormal(t, tn, seed, stream);
             }
+            case Init.UnitNormal un -> {
+                requireFloat(t, init, path);
+                for (long i = 0; i < n; i++) t.setFloat(i, (float) Philox.normal(seed, 0, stream, i));
+                unitSlices(t, un.axis(), path);
+            }
+            case Init.Copy c -> throw new IllegalArgumentException(path + ": " + init + " is filled by ParameterStore from " + c.from());
         }
     }
 
@@ -62,6 +68,27 @@ public final class Initializers {
             double x = tn.mean() + tn.std() * SQRT2 * SpecialFunctions.erfinv(v);
             t.setFloat(i, (float) Math.clamp(x, tn.a(), tn.b()));
         }
+    }
+
+    /** Scales every slice of {@code t} along {@code axis} to unit L2 norm (as torch.nn.functional.normalize(dim=axis)). */
+    private static void unitSlices(Tensor t, int axis, String path) {
+        long[] shape = t.shape();
+        int ax = axis < 0 ? axis + shape.length : axis;
+        if (ax < 0 || ax >= shape.length) throw new IllegalArgumentException(path + ": unit_normal axis " + axis + " is out of range for rank " + shape.length);
+        long inner = 1, outer = 1, len = shape[ax];
+        for (int i = ax + 1; i < shape.length; i++) inner *= shape[i];
+        for (int i = 0; i < ax; i++) outer *= shape[i];
+        for (long o = 0; o < outer; o++)
+            for (long in = 0; in < inner; in++) {
+                long base = o * len * inner + in;
+                double ss = 0;
+                for (long k = 0; k < len; k++) {
+                    double v = t.getFloat(base + k * inner);
+                    ss += v * v;
+                }
+                double scale = 1.0 / Math.max(Math.sqrt(ss), 1e-12);
+                for (long k = 0; k < len; k++) t.setFloat(base + k * inner, (float) (t.getFloat(base + k * inner) * scale));
+            }
     }
 
     private static void constant(Tensor t, double v) {

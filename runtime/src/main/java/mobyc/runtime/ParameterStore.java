@@ -41,7 +41,27 @@ public final class ParameterStore {
         for (String path : params.keySet())
             if (states.containsKey(path))
                 throw new IllegalArgumentException("'" + path + "' names both a parameter and a state of graph " + g.name());
+        for (Node n : g.nodes()) copyInit(n, params, states);
         return new ParameterStore(params, states);
+    }
+
+    /** Fills a tensor initialised as {@code copy(from)} with the (already initialised) tensor at {@code from}. */
+    private static void copyInit(Node n, Map<String, Tensor> params, Map<String, Tensor> states) {
+        String path;
+        Init init;
+        switch (n.op()) {
+            case Op.Param p -> { path = p.path(); init = p.init(); }
+            case Op.State s -> { path = s.path(); init = s.init(); }
+            default -> { return; }
+        }
+        if (!(init instanceof Init.Copy c)) return;
+        Tensor from = params.containsKey(c.from()) ? params.get(c.from()) : states.get(c.from());
+        if (from == null) throw new IllegalArgumentException("'" + path + "' is a copy of '" + c.from() + "', which the graph does not have");
+        Tensor to = params.containsKey(path) ? params.get(path) : states.get(path);
+        if (!java.util.Arrays.equals(from.shape(), to.shape()) || from.dtype() != to.dtype())
+            throw new IllegalArgumentException("'" + path + "' " + to.dtype() + java.util.Arrays.toString(to.shape()) + " cannot be a copy of '"
+                    + c.from() + "' " + from.dtype() + java.util.Arrays.toString(from.shape()));
+        to.copyFrom(from);
     }
 
     private static Tensor create(String what, String path, Init init, Node n, long seed) {
@@ -51,7 +71,7 @@ public final class ParameterStore {
         if (!n.dtype().isExecutable())
             throw new IllegalArgumentException(what + " '" + path + "' has dtype " + n.dtype() + "; only f32 and i32 are stored");
         Tensor t = Tensor.zeros(n.dtype(), n.shape().concrete());
-        Initializers.fill(t, init, seed, path);
+        if (!(init instanceof Init.Copy)) Initializers.fill(t, init, seed, path);
         return t;
     }
 

@@ -47,6 +47,9 @@ public final class GraphBuilder {
     public Node param(String path, DType t, Shape s, Init init) { return source("param:" + path, new Op.Param(path, init), t, s); }
     public Node state(String path, DType t, Shape s, Init init) { return source("state:" + path, new Op.State(path, init), t, s); }
 
+    /** The parameter declared at {@code path} so far, or null. */
+    public Node findParam(String path) { return sources.get("param:" + path); }
+
     private Node source(String key, Op op, DType t, Shape s) {
         Node old = sources.get(key);
         if (old != null) {

@@ -20,4 +20,15 @@ public sealed interface Init {
     record Uniform(double low, double high) implements Init {
         @Override public String toString() { return "uniform(" + Fmt.num(low) + ", " + Fmt.num(high) + ")"; }
     }
+    /** Normal(0, 1), then every slice along {@code axis} scaled to unit L2 norm (MoBY's key queues). */
+    record UnitNormal(int axis) implements Init {
+        @Override public String toString() { return "unit_normal(axis=" + axis + ")"; }
+    }
+    /**
+     * A copy of the tensor at {@code from} (another parameter of the same graph), taken after that one is
+     * initialised: the starting value of a momentum (EMA) target.
+     */
+    record Copy(String from) implements Init {
+        @Override public String toString() { return "copy(" + from + ")"; }
+    }
 }

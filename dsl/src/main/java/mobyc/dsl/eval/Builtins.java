@@ -102,6 +102,7 @@ public final class Builtins {
         ScalarBuiltins.register();
         TensorBuiltins.register();
         ShapeBuiltins.register();
+        MomentumBuiltins.register();
     }
 
     private Builtins() {}

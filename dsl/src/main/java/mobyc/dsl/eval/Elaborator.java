@@ -49,6 +49,8 @@ public final class Elaborator {
     private String instPath;
     /** Inside a no_grad block: values stored by ':=' are detached too. */
     private int noGradDepth;
+    /** While an ema_copy is instantiated: {target path prefix, online path prefix}; its parameters become state copies. */
+    private String[] copyScope;
 
     public Elaborator(Compilation comp, GraphBuilder g, boolean training, Diagnostics diags) {
         this.comp = comp;
@@ -137,6 +139,12 @@ public final class Elaborator {
                 Shape s = concreteShape(p.type(), f, p.pos(), "parameter '" + p.name() + "'");
                 Init init = Initializers.of(p.init(), this, f);
                 Initializers.checkType(init, dtype(p.type()), p.init().pos());
+                if (copyScope != null && (path + ".").startsWith(copyScope[0] + ".")) {
+                    Node copied = momentumCopy(path, dtype(p.type()), s, p.pos());
+                    inst.members().put(p.name(), new TensorV(copied));
+                    inst.statePaths().put(p.name(), path);
+                    return;
+                }
                 inst.members().put(p.name(), new TensorV(at(p.pos(), () -> g.param(path, dtype(p.type()), s, init))));
                 inst.paramPaths().put(p.name(), path);
             }
@@ -165,6 +173,80 @@ public final class Elaborator {
             }
             case Decl.AssertMember a -> checkAssert(a.cond(), a.message(), f);
             case Decl.Fn fn -> { }
+        }
+    }
+
+    /** A parameter of an ema_copy: a state initialised as a copy of the online parameter at the same relative path. */
+    private Node momentumCopy(String path, DType dtype, Shape s, Pos pos) {
+        String from = copyScope[1] + path.substring(copyScope[0].length());
+        Node online = g.findParam(from);
+        if (online == null) throw new EvalError(pos, "ema_copy: the copy has a parameter '" + path + "' but the original has no '" + from + "'");
+        if (!online.shape().equals(s) || online.dtype() != dtype)
+            throw new EvalError(pos, "ema_copy: '" + path + "' is " + dtype + s + " but the original '" + from + "' is " + online.dtype() + online.shape(),
+                    "an override may change behaviour (drop_path_rate), not shapes");
+        return at(pos, () -> g.state(path, dtype, s, new Init.Copy(from)));
+    }
+
+    /**
+     * {@code ema_copy(m, overrides...)} in a let member: instantiates m's module again with m's hyper-parameters
+     * (and the overrides) under this member's path; every parameter becomes a state that starts as a copy of m's.
+     */
+    ModuleInstance emaCopy(ModuleInstance online, Map<String, Value> overrides, Map<String, Pos> overridePos, Pos pos) {
+        String path = instPath;
+        if (path == null) throw new EvalError(pos, "ema_copy creates a module: use it as a member, let name = ema_copy(module);");
+        if (copyScope != null) throw new EvalError(pos, "ema_copy cannot be nested inside another ema_copy");
+        LinkedHashMap<String, Value> args = new LinkedHashMap<>(online.hyper());
+        for (var e : args.entrySet())
+            if (containsModule(e.getValue()) && !overrides.containsKey(e.getKey()))
+                throw new EvalError(pos, "ema_copy: " + online.decl().name() + "'s hyper-parameter '" + e.getKey() + "' holds a module, which a copy cannot share",
+                        "copy modules whose hyper-parameters are values (the backbone, the projector)");
+        args.putAll(overrides);
+        copyScope = new String[] {path, online.path()};
+        instPath = null;
+        try {
+            return instantiate(online.decl(), args, overridePos, path, pos);
+        } finally {
+            copyScope = null;
+        }
+    }
+
+    private static boolean containsModule(Value v) {
+        return v instanceof ModuleV || v instanceof ListV l && l.items().stream().anyMatch(Elaborator::containsModule);
+    }
+
+    /**
+     * {@code ema_update(target, online, m)}: for every parameter of {@code online} and its copy in {@code target}
+     * (made by ema_copy), {@code copy := m * copy + (1 - m) * stop_grad(param)}; later reads see the new values.
+     */
+    void emaUpdate(ModuleInstance target, ModuleInstance online, Value m, Pos pos) {
+        for (var e : online.members().entrySet()) {
+            String name = e.getKey();
+            Value tv = target.members().get(name);
+            if (online.paramPaths().containsKey(name)) {
+                if (!target.statePaths().containsKey(name) || !(tv instanceof TensorV t))
+                    throw new EvalError(pos, "ema_update: '" + target.child(name) + "' is not a copy of '" + online.paramPaths().get(name) + "'",
+                            "make the target with let target = ema_copy(online);");
+                Node p = ((TensorV) e.getValue()).node(), old = t.node();
+                Node mm = m instanceof TensorV mt ? mt.node() : Ops.scalar(m, old.dtype(), pos, g);
+                Node next = at(pos, () -> g.add(g.mul(mm, old), g.mul(g.sub(Ops.scalar(new FloatV(1.0), old.dtype(), pos, g), mm), g.stopGradient(p))));
+                Node value = g.stopGradient(next);
+                at(pos, () -> g.update(target.statePaths().get(name), value));
+                target.members().put(name, new TensorV(value));
+            } else {
+                emaUpdateMember(e.getValue(), tv, name, pos, m);
+            }
+        }
+    }
+
+    private void emaUpdateMember(Value online, Value target, String name, Pos pos, Value m) {
+        if (online instanceof ModuleV om) {
+            if (!(target instanceof ModuleV tm) || tm.instance().decl() != om.instance().decl())
+                throw new EvalError(pos, "ema_update: the target has no module '" + name + "' matching the original's");
+            emaUpdate(tm.instance(), om.instance(), m, pos);
+        } else if (online instanceof ListV ol && containsModule(ol)) {
+            if (!(target instanceof ListV tl) || tl.items().size() != ol.items().size())
+                throw new EvalError(pos, "ema_update: the target's '" + name + "' does not match the original's");
+            for (int i = 0; i < ol.items().size(); i++) emaUpdateMember(ol.items().get(i), tl.items().get(i), name + "." + i, pos, m);
         }
     }
 
@@ -497,12 +579,41 @@ public final class Elaborator {
             case null, default -> throw new EvalError(a.targetPos(), "'" + a.target() + "' is not a module");
         };
         LinkedHashMap<String, Value> preset = new LinkedHashMap<>(base.preset());
+        LinkedHashMap<String, Expr> deferred = new LinkedHashMap<>(base.deferred());
         Frame f = new Frame(null);
         for (Expr.Arg arg : a.args()) {
             if (arg.name() == null) throw new EvalError(arg.pos(), "the hyper-parameters of an alias are given by name");
-            preset.put(arg.name(), eval(arg.value(), f));
+            if (createsModule(arg.value())) {
+                deferred.put(arg.name(), arg.value());
+                preset.remove(arg.name());
+            } else {
+                preset.put(arg.name(), eval(arg.value(), f));
+                deferred.remove(arg.name());
+            }
         }
-        return new ModuleTypeV(base.decl(), preset);
+        return new ModuleTypeV(base.decl(), preset, deferred);
+    }
+
+    /** Whether an alias argument instantiates a module (then it is evaluated per instance, under its path). */
+    private boolean createsModule(Expr e) {
+        if (!(e instanceof Expr.Call c) || !(c.callee() instanceof Expr.Name n)) return false;
+        Decl d = comp.globals().get(n.name());
+        return d instanceof Decl.Module || d instanceof Decl.ModuleAlias;
+    }
+
+    /** The hyper-parameters a module type fixes, its deferred module arguments created under {@code path}. */
+    public LinkedHashMap<String, Value> presetArgs(ModuleTypeV t, String path) {
+        LinkedHashMap<String, Value> all = new LinkedHashMap<>(t.preset());
+        String saved = instPath;
+        try {
+            for (var e : t.deferred().entrySet()) {
+                instPath = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+                all.put(e.getKey(), eval(e.getValue(), new Frame(null)));
+            }
+        } finally {
+            instPath = saved;
+        }
+        return all;
     }
 
     private Value constant(Decl.Const c) {
@@ -564,9 +675,10 @@ public final class Elaborator {
                 if (path == null)
                     throw new EvalError(pos, "modules are created as members of a module: let name = " + t.decl().name() + "(...);",
                             "a module's parameters are named after the member that holds it");
-                instPath = null;
-                LinkedHashMap<String, Value> all = new LinkedHashMap<>(t.preset());
+                LinkedHashMap<String, Value> all = new LinkedHashMap<>();
+                for (var e : presetArgs(t, path).entrySet()) if (!a.named().containsKey(e.getKey())) all.put(e.getKey(), e.getValue());
                 all.putAll(a.named());
+                instPath = null;
                 yield new ModuleV(instantiate(t.decl(), all, a.namedPos(), path, pos));
             }
             default -> throw new EvalError(pos, callee.typeName() + " is not callable");

@@ -9,12 +9,12 @@ import mobyc.dsl.diag.Names;
 final class Initializers {
     private Initializers() {}
 
-    static final List<String> NAMES = List.of("zeros", "ones", "constant", "trunc_normal", "normal", "uniform");
+    static final List<String> NAMES = List.of("zeros", "ones", "constant", "trunc_normal", "normal", "uniform", "unit_normal");
 
     static Init of(Expr e, Elaborator el, Frame f) {
         if (!(e instanceof Expr.Call c) || !(c.callee() instanceof Expr.Name n) || !NAMES.contains(n.name())) {
             String name = e instanceof Expr.Call c2 && c2.callee() instanceof Expr.Name n2 ? n2.name() : null;
-            throw new EvalError(e.pos(), "an initialiser is one of zeros(), ones(), constant(v), trunc_normal(std=...), normal(std=...), uniform(low, high)",
+            throw new EvalError(e.pos(), "an initialiser is one of zeros(), ones(), constant(v), trunc_normal(std=...), normal(std=...), uniform(low, high), unit_normal(axis)",
                     name == null ? null : Names.didYouMean(name, NAMES));
         }
         Args a = el.args(c.args(), f, c.pos(), null);
@@ -42,13 +42,19 @@ final class Initializers {
                 if (!(lo < hi)) throw new EvalError(c.pos(), "uniform: low must be below high");
                 yield new Init.Uniform(lo, hi);
             }
+            case "unit_normal" -> {
+                var m = a.bind("unit_normal", "axis?");
+                Value ax = m.get("axis");
+                if (ax != null && !(ax instanceof Value.IntV)) throw new EvalError(c.pos(), "unit_normal: axis must be an int, got " + ax.typeName());
+                yield new Init.UnitNormal(ax == null ? 0 : (int) ((Value.IntV) ax).v());
+            }
             default -> throw new IllegalStateException(n.name());
         };
     }
 
     /** Random initialisers fill floating-point tensors only. */
     static void checkType(Init init, mobyc.compiler.ir.DType dtype, mobyc.dsl.diag.Pos pos) {
-        boolean random = init instanceof Init.Normal || init instanceof Init.TruncNormal || init instanceof Init.Uniform;
+        boolean random = init instanceof Init.Normal || init instanceof Init.TruncNormal || init instanceof Init.Uniform || init instanceof Init.UnitNormal;
         if (random && !dtype.isFloating())
             throw new EvalError(pos, "a random initialiser needs a floating-point tensor, not " + dtype, "use zeros(), ones() or constant(v)");
     }

@@ -49,8 +49,13 @@ public sealed interface Value {
         public String typeName() { return "function"; }
         @Override public String toString() { return "fn " + fn.name(); }
     }
-    /** A module declaration (with the hyper-parameters an alias fixes), callable with named hyper-parameters. */
-    record ModuleTypeV(Decl.Module decl, java.util.Map<String, Value> preset) implements Value {
+    /**
+     * A module declaration (with the hyper-parameters an alias fixes), callable with named hyper-parameters. An
+     * alias's arguments that create modules are {@code deferred}: they are evaluated at each instantiation, so the
+     * module they make is named under the instance ({@code encoder.layers.0...}).
+     */
+    record ModuleTypeV(Decl.Module decl, java.util.Map<String, Value> preset, java.util.Map<String, mobyc.dsl.ast.Expr> deferred) implements Value {
+        public ModuleTypeV(Decl.Module decl, java.util.Map<String, Value> preset) { this(decl, preset, java.util.Map.of()); }
         public String typeName() { return "module type"; }
         @Override public String toString() { return "module " + decl.name(); }
     }
