@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "mobyc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compiles and runs vision transformers and self-supervised objectives written in .moby.",
-        subcommands = {CheckCommand.class, CompileCommand.class, ForwardCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class, ConvertCommand.class,
+        subcommands = {CheckCommand.class, CompileCommand.class, ForwardCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class, ExamplesCommand.class, ConvertCommand.class,
                 DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0, INPUT_ERROR = 1, USAGE = 2, INTERNAL = 3;
@@ -29,7 +29,7 @@ public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command (check, compile, forward, train, eval, convert, demo, devices)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command (check, compile, forward, train, eval, convert, demo, examples, devices)");
     }
 
     public static void main(String[] args) {

@@ -69,6 +69,26 @@ final class Programs {
         return b;
     }
 
+    /** The module {@code entry} names (through aliases), or null. */
+    static mobyc.dsl.ast.Decl.Module module(Compilation c, String entry) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        mobyc.dsl.ast.Decl d = c.globals().get(entry);
+        while (d instanceof mobyc.dsl.ast.Decl.ModuleAlias a && seen.add(a.name())) d = c.globals().get(a.target());
+        return d instanceof mobyc.dsl.ast.Decl.Module m ? m : null;
+    }
+
+    /** Whether module {@code entry} declares the hyper-parameter {@code name}. */
+    static boolean declaresHyper(Compilation c, String entry, String name) {
+        var m = module(c, entry);
+        return m != null && m.hyperParams().stream().anyMatch(p -> p.name().equals(name));
+    }
+
+    /** Whether module {@code entry} has a member function {@code name}. */
+    static boolean hasFunction(Compilation c, String entry, String name) {
+        var m = module(c, entry);
+        return m != null && m.members().stream().anyMatch(x -> x instanceof mobyc.dsl.ast.Decl.Fn f && f.name().equals(name));
+    }
+
     static void fail(Diagnostics diags, PrintWriter err) {
         err.print(diags.format());
         err.flush();

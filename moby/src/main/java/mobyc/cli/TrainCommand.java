@@ -17,6 +17,9 @@ import mobyc.dsl.diag.Diagnostics;
 import mobyc.dsl.eval.Value;
 import mobyc.runtime.WeightsException;
 import mobyc.train.CheckpointException;
+import mobyc.train.ClassifierTask;
+import mobyc.train.ObjectiveTask;
+import mobyc.train.Task;
 import mobyc.train.TrainConfig;
 import mobyc.train.Trainer;
 import picocli.CommandLine.Command;
@@ -24,8 +27,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code mobyc train FILE.moby}: trains a classifier written in .moby on Fashion-MNIST (or IDX data). */
-@Command(name = "train", description = "Train a classifier written in .moby (supervised, cross-entropy) on Fashion-MNIST-style IDX data.")
+/**
+ * {@code mobyc train FILE.moby}: trains what FILE's module describes. A module whose forward returns logits
+ * [B, classes] is trained as a classifier (cross-entropy); one whose forward returns a scalar is a self-supervised
+ * objective (MoBY): its image inputs are fed augmented views of the same images, its {@code momentum} input the
+ * cosine momentum schedule, and k-NN on the test set is measured after each epoch.
+ */
+@Command(name = "train", description = {"Train a model written in .moby: a classifier (forward returns logits) with cross-entropy,",
+        "or a self-supervised objective (forward returns the loss, e.g. MoBY in examples/moby_fmnist.moby) on two augmented views."})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE") Path file;
     @Option(names = "--module", paramLabel = "NAME", description = "Module to train (default: the last module of FILE).") String module;
@@ -45,7 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--clip", defaultValue = "5.0", description = "Global gradient-norm clip, 0 for none (default: ${DEFAULT-VALUE}).") double clip;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and dropout (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--out", defaultValue = "runs/train", paramLabel = "DIR", description = "Output folder: checkpoints/, metrics.jsonl, weights.safetensors (default: ${DEFAULT-VALUE}).") Path out;
-    @Option(names = "--resume", description = "Continue from the newest complete checkpoint in --out.") boolean resume;
+    @Option(names = "--resume", description = "Continue from the newest complete checkpoint in --out (the default: a re-run of the same command resumes).") boolean resume;
+    @Option(names = "--restart", description = "Start from step 0 even if --out holds checkpoints (they are deleted first).") boolean restart;
     @Option(names = "--checkpoint-every", defaultValue = "0", paramLabel = "N", description = "Also checkpoint every N steps (always at each epoch's end).") long checkpointEvery;
     @Option(names = "--log-every", defaultValue = "1", paramLabel = "N", description = "Write a metrics line every N steps (default: ${DEFAULT-VALUE}).") int logEvery;
     @Option(names = "--train-limit", defaultValue = "0", paramLabel = "N", description = "Use only the first N training images (0: all).") int trainLimit;
@@ -53,6 +63,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Plain log lines instead of a progress bar.") boolean noProgress;
     @Option(names = "--print-groups", description = "Print which parameters get weight decay, then stop.") boolean printGroups;
     @Option(names = {"--backend", "--device"}, paramLabel = "NAME", description = "Backend (default: the best available).") String backend;
+    @Option(names = "--ema-momentum", defaultValue = "0.99", paramLabel = "M0", description = "Objectives: momentum of the target at step 0, cosine to 1 (default: ${DEFAULT-VALUE}).") double emaMomentum;
+    @Option(names = "--knn-every", defaultValue = "1", paramLabel = "EPOCHS", description = "Objectives: k-NN evaluation on the test set every N epochs and at the end, 0 for never (default: ${DEFAULT-VALUE}).") int knnEvery;
+    @Option(names = "--knn-k", defaultValue = "20", description = "Objectives: neighbours of the k-NN evaluation (default: ${DEFAULT-VALUE}).") int knnK;
+    @Option(names = "--knn-temperature", defaultValue = "0.07", description = "Objectives: temperature of the k-NN vote (default: ${DEFAULT-VALUE}).") double knnTemperature;
+    @Option(names = "--workers", defaultValue = "0", description = "Objectives: augmentation threads (default: min(4, cores)).") int workers;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -64,8 +79,13 @@ final class TrainCommand implements Callable<Integer> {
         Compilation c = Programs.load(List.of(file), diags, err);
         String entry = module != null ? module : ForwardCommand.lastModule(c, file);
         Map<String, Value> values = Programs.sets(sets, diags, err);
+        int micro = batch / Math.max(accumulate, 1);
+        if (Programs.declaresHyper(c, entry, "batch") && !values.containsKey("batch")) values.put("batch", new Value.IntV(micro));
         Frontend.Built trainGraph = Programs.build(c, new Frontend.Request(entry, "forward", values, true), err);
-        Frontend.Built evalGraph = Programs.build(c, new Frontend.Request(entry, "forward", values, false), err);
+        boolean objective = ObjectiveTask.isObjective(trainGraph.graph());
+        Frontend.Built evalGraph = objective
+                ? (Programs.hasFunction(c, entry, "features") && knnEvery > 0 ? Programs.build(c, new Frontend.Request(entry, "features", values, false), err) : null)
+                : Programs.build(c, new Frontend.Request(entry, "forward", values, false), err);
         if (printGroups) {
             var store = mobyc.runtime.ParameterStore.initialise(trainGraph.graph(), seed);
             stdout.print(mobyc.runtime.optim.ParamGroups.of(store.params()).describe());
@@ -80,19 +100,37 @@ final class TrainCommand implements Callable<Integer> {
         }
         Map<String, String> setText = new LinkedHashMap<>();
         for (String s : sets) setText.put(s.substring(0, s.indexOf('=')).trim(), s.substring(s.indexOf('=') + 1).trim());
+        if (objective) setText.putIfAbsent("ema_momentum", Double.toString(emaMomentum));
         TrainConfig cfg = new TrainConfig(file, entry, setText, data, batch, accumulate, epochs, steps, optimizer, lr, warmupEpochs,
-                warmupLr, minLr, weightDecay, momentum, clip, seed, out, resume, checkpointEvery, logEvery, !noProgress, backend);
+                warmupLr, minLr, weightDecay, momentum, clip, seed, out, !restart, checkpointEvery, logEvery, !noProgress, backend);
+        if (resume && restart) throw new UserError("--resume and --restart exclude each other");
+        if (restart) deleteCheckpoints(out.resolve("checkpoints"), err);
+        mobyc.runtime.Backend be = ForwardCommand.selectBackend(backend);
         try {
-            Trainer.Outcome o = new Trainer(cfg, trainGraph.graph(), evalGraph.graph(), train, test, ForwardCommand.selectBackend(backend), stdout).run();
+            Task task = objective
+                    ? new ObjectiveTask(trainGraph.graph(), evalGraph == null ? null : evalGraph.graph(), train, knnEvery > 0 ? test : null,
+                            micro, seed, be, emaMomentum, knnEvery, knnK, knnTemperature, workers, msg -> { err.println(msg); err.flush(); })
+                    : new ClassifierTask(trainGraph.graph(), evalGraph.graph(), train, test, micro, seed, be);
+            Trainer.Outcome o = new Trainer(cfg, task, be, stdout).run();
             stdout.printf(Locale.ROOT, "done: %d steps, loss %.4f -> %.4f%s; weights in %s%n", o.steps(), o.firstLoss(), o.lastLoss(),
-                    o.test() == null ? "" : String.format(Locale.ROOT, ", test top-1 %.2f%% (top-5 %.2f%%) on %d images", o.test().top1(), o.test().top5(), o.test().images()),
-                    o.out().resolve("weights.safetensors"));
-        } catch (CheckpointException | WeightsException | IllegalArgumentException e) {
+                    o.summary() == null ? "" : ", " + o.summary(), o.out().resolve("weights.safetensors"));
+        } catch (CheckpointException | WeightsException | IllegalArgumentException | DataException e) {
             throw new UserError(e.getMessage());
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage());
         }
         return Main.OK;
+    }
+
+    private static void deleteCheckpoints(Path dir, PrintWriter err) {
+        if (!java.nio.file.Files.isDirectory(dir)) return;
+        try (var files = java.nio.file.Files.list(dir)) {
+            List<Path> ckpts = files.filter(f -> f.getFileName().toString().startsWith("ckpt-")).toList();
+            for (Path f : ckpts) java.nio.file.Files.delete(f);
+            if (!ckpts.isEmpty()) err.println("--restart: deleted " + ckpts.size() + " checkpoint files in " + dir);
+        } catch (IOException e) {
+            throw new UserError("--restart: cannot delete the checkpoints in " + dir + ": " + e.getMessage());
+        }
     }
 
     static ImageDataset limit(ImageDataset ds, int n) { return n > 0 && n < ds.size() ? ds.subset(0, n) : ds; }

@@ -7,13 +7,14 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import mobyc.data.aug.Image;
 
 /**
  * Labelled images of one size kept compactly in memory: unsigned bytes, {@code [N, C, H, W]} row-major (a
  * {@code [N, H, W]} source has {@code C = 1}), and one int label per image in {@code [0, classes)}. Immutable;
  * {@link #subset} shares the arrays.
  */
-public final class ImageDataset {
+public final class ImageDataset implements ImageSource {
     /** Fashion-MNIST's class names, by label. */
     public static final List<String> FASHION_MNIST_CLASSES = List.of(
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
@@ -217,6 +218,10 @@ public final class ImageDataset {
         int n = imageBytes(), at = (first + Objects.checkIndex(i, size)) * n;
         return Arrays.copyOfRange(pixels, at, at + n);
     }
+
+    /** Image {@code i} as {@code float [C, H, W]}, each byte {@code v} as {@code v / 255} (an {@link ImageSource}). */
+    @Override
+    public Image read(int i) { return Image.ofBytes(channels, height, width, pixels, (first + Objects.checkIndex(i, size)) * imageBytes()); }
 
     /** The backing array and where image {@code i} starts in it, for readers in this package that must not copy. */
     byte[] pixelArray() { return pixels; }

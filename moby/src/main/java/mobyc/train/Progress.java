@@ -26,8 +26,10 @@ final class Progress implements AutoCloseable {
                 .continuousUpdate().build() : null;
     }
 
-    void step(long step, long epoch, double loss, double lr, double ips) {
-        String msg = String.format(Locale.ROOT, "epoch %d loss %.4f lr %.2e %.1f img/s", epoch, loss, lr, ips);
+    void step(long step, long epoch, double loss, double lr, double ips, java.util.Map<String, Object> extra) {
+        StringBuilder more = new StringBuilder();
+        extra.forEach((k, v) -> more.append(' ').append(k).append(' ').append(v instanceof Double d ? String.format(Locale.ROOT, "%.5f", d) : v));
+        String msg = String.format(Locale.ROOT, "epoch %d loss %.4f lr %.2e%s %.1f img/s", epoch, loss, lr, more, ips);
         if (bar != null) {
             bar.stepTo(step + 1);
             bar.setExtraMessage(" " + msg);

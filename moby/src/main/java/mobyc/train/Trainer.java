@@ -13,9 +13,6 @@ import java.util.Optional;
 import mobyc.compiler.autodiff.Autodiff;
 import mobyc.compiler.ir.Graph;
 import mobyc.compiler.lower.Lower;
-import mobyc.data.Batches;
-import mobyc.data.ImageDataset;
-import mobyc.data.Prefetcher;
 import mobyc.runtime.Backend;
 import mobyc.runtime.Executable;
 import mobyc.runtime.ParameterStore;
@@ -36,21 +33,16 @@ import mobyc.runtime.optim.Sgd;
  */
 public final class Trainer {
     private final TrainConfig cfg;
-    private final Graph trainModel;
-    private final Graph evalModel;
-    private final ImageDataset train;
-    private final ImageDataset test;
+    private final Task task;
     private final Backend backend;
     private final PrintWriter log;
 
-    public record Outcome(long steps, double lastLoss, double firstLoss, Evaluation.Result test, Path out) {}
+    /** The run's result: steps, first/last loss, the last end-of-epoch evaluation (may be empty) and its summary. */
+    public record Outcome(long steps, double lastLoss, double firstLoss, Map<String, Object> evaluation, String summary, Path out) {}
 
-    public Trainer(TrainConfig cfg, Graph trainModel, Graph evalModel, ImageDataset train, ImageDataset test, Backend backend, PrintWriter log) {
+    public Trainer(TrainConfig cfg, Task task, Backend backend, PrintWriter log) {
         this.cfg = cfg;
-        this.trainModel = trainModel;
-        this.evalModel = evalModel;
-        this.train = train;
-        this.test = test;
+        this.task = task;
         this.backend = backend;
         this.log = log;
     }
@@ -58,14 +50,12 @@ public final class Trainer {
     public Outcome run() throws IOException {
         if (cfg.batch() % cfg.accumulate() != 0)
             throw new IllegalArgumentException("--batch " + cfg.batch() + " is not divisible by --accumulate " + cfg.accumulate());
-        int micro = cfg.batch() / cfg.accumulate();
-        Batches batches = new Batches(train, micro, true, true, cfg.seed());
-        long microPerEpoch = batches.batchesPerEpoch();
+        long microPerEpoch = task.microBatchesPerEpoch();
         long stepsPerEpoch = microPerEpoch / cfg.accumulate();
-        if (stepsPerEpoch == 0) throw new IllegalArgumentException("the training set (" + train.size() + " images) is smaller than one batch of " + cfg.batch());
+        if (stepsPerEpoch == 0) throw new IllegalArgumentException("the training set is smaller than one batch of " + cfg.batch());
         long total = cfg.steps() > 0 ? cfg.steps() : cfg.epochs() * stepsPerEpoch;
 
-        Graph program = ClassifierProgram.training(trainModel);
+        Graph program = task.program();
         Executable exe = backend.compile(Lower.lower(program));
         ParameterStore store = ParameterStore.initialise(program, cfg.seed());
         List<String> paths = new ArrayList<>(store.params().keySet());
@@ -86,7 +76,7 @@ public final class Trainer {
         if (cfg.resume()) start = resume(ckptDir, store, opt, paths);
         Files.createDirectories(cfg.out());
         log.printf(Locale.ROOT, "train: %s, %,d parameters; %s; %d steps (%d per epoch), batch %d%s, lr %.3g (base %.3g x %d/512), %s on %s%n",
-                trainModel.name(), trainModel.parameterCount(), train.source(), total, stepsPerEpoch, cfg.batch(),
+                program.name(), store.params().values().stream().mapToLong(Tensor::numel).sum(), task.describe(), total, stepsPerEpoch, cfg.batch(),
                 cfg.accumulate() > 1 ? " in " + cfg.accumulate() + " micro-batches" : "", lrMax, cfg.baseLr(), cfg.batch(),
                 cfg.optimizer(), backend.name());
         if (start > 0) log.printf("resumed from step %d%n", start);
@@ -95,25 +85,25 @@ public final class Trainer {
         List<Tensor> acc = new ArrayList<>();
         for (Tensor p : params) acc.add(Tensor.zeros(p.dtype(), p.shape()));
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        String image = ClassifierProgram.imageInput(trainModel);
+        Map<String, Object> stepMetrics = new LinkedHashMap<>();
         double firstLoss = Double.NaN, lastLoss = Double.NaN;
-        Evaluation.Result lastEval = null;
-        try (Metrics metrics = new Metrics(cfg.out().resolve("metrics.jsonl"), cfg.resume() ? start : -1);
-             Prefetcher data = new Prefetcher(batches, start * cfg.accumulate(), (total - start) * cfg.accumulate());
+        Map<String, Object> lastEval = Map.of();
+        String summary = null;
+        task.open(start * cfg.accumulate(), (total - start) * cfg.accumulate());
+        try (Metrics metrics = new Metrics(cfg.out().resolve("metrics.jsonl"), start > 0 ? start : -1);
              Progress progress = new Progress(cfg.progress(), total, start, log)) {
             long t0 = System.nanoTime();
             long seen = 0;
             for (long step = start; step < total; step++) {
                 double loss = 0;
+                stepMetrics.clear();
                 for (int k = 0; k < cfg.accumulate(); k++) {
                     long microStep = step * cfg.accumulate() + k;
-                    Batches.Batch b = data.next();
-                    inputs.put(image, b.images());
-                    inputs.put(ClassifierProgram.LABELS, b.labels());
+                    task.next(microStep, step, total, inputs, stepMetrics);
                     Map<String, Tensor> out = exe.run(inputs, store, new RunContext(cfg.seed(), microStep));
-                    loss += out.get(ClassifierProgram.LOSS).getFloat(0) / cfg.accumulate();
+                    loss += out.get(task.lossOutput()).getFloat(0) / cfg.accumulate();
                     for (int i = 0; i < params.size(); i++) accumulate(acc.get(i), out.get(Autodiff.GRAD + paths.get(i)), k == 0, cfg.accumulate());
-                    seen += b.size();
+                    seen += task.microBatch();
                 }
                 double norm = cfg.clip() > 0 ? GradClip.clip(acc, cfg.clip()) : GradClip.globalNorm(acc);
                 double lr = schedule.at(step);
@@ -124,24 +114,45 @@ public final class Trainer {
                 double ips = seen / Math.max(secs, 1e-9);
                 long epoch = step / stepsPerEpoch;
                 if (!Double.isFinite(loss)) throw new IllegalStateException("the loss is " + loss + " at step " + step + "; lower --lr or enable --clip");
-                if (step % cfg.logEvery() == 0 || step == total - 1)
-                    metrics.log(record("step", step, "epoch", epoch, "loss", loss, "lr", lr, "grad_norm", norm, "img_per_s", ips));
-                progress.step(step, epoch, loss, lr, ips);
+                if (step % cfg.logEvery() == 0 || step == total - 1) {
+                    Map<String, Object> r = record("step", step, "epoch", epoch, "loss", loss, "lr", lr, "grad_norm", norm, "img_per_s", ips);
+                    r.putAll(stepMetrics);
+                    metrics.log(r);
+                }
+                progress.step(step, epoch, loss, lr, ips, stepMetrics);
                 boolean epochEnd = (step + 1) % stepsPerEpoch == 0;
                 boolean last = step == total - 1;
                 if (last || epochEnd || (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0))
                     save(ckptDir, step + 1, store, opt, paths);
-                if ((epochEnd || last) && test != null) {
-                    lastEval = new Evaluation(evalModel, backend).run(store, test, Math.max(cfg.batch(), 64));
-                    metrics.log(record("step", step, "epoch", epoch, "test_top1", lastEval.top1(), "test_top5", lastEval.top5()));
-                    progress.message(String.format(Locale.ROOT, "epoch %d: test top-1 %.2f%%, top-5 %.2f%%", epoch, lastEval.top1(), lastEval.top5()));
+                if (epochEnd || last) {
+                    Map<String, Object> e = task.evaluate(store, epoch);
+                    if (!e.isEmpty()) {
+                        lastEval = e;
+                        summary = task.summary(e);
+                        Map<String, Object> r = record("step", step, "epoch", epoch);
+                        r.putAll(e);
+                        metrics.log(r);
+                        progress.message(String.format(Locale.ROOT, "epoch %d: %s", epoch, summary));
+                    }
+                    epochEnded(epoch);
                 }
             }
+        } finally {
+            task.close();
         }
         Map<String, Tensor> weights = new LinkedHashMap<>(store.params());
         weights.putAll(store.states());
         mobyc.runtime.io.SafeTensors.write(cfg.out().resolve("weights.safetensors"), weights);
-        return new Outcome(total, lastLoss, firstLoss, lastEval, cfg.out());
+        return new Outcome(total, lastLoss, firstLoss, lastEval, summary, cfg.out());
+    }
+
+    /** Called after each epoch's checkpoint and evaluation (the plot is refreshed here). */
+    private void epochEnded(long epoch) {
+        try {
+            Plot.write(cfg.out().resolve("metrics.jsonl"), cfg.out().resolve("metrics.png"));
+        } catch (IOException | RuntimeException e) {
+            log.println("warning: could not draw " + cfg.out().resolve("metrics.png") + ": " + e.getMessage());
+        }
     }
 
     private static void accumulate(Tensor into, Tensor g, boolean first, int parts) {
@@ -176,10 +187,7 @@ public final class Trainer {
         List<String> skipped = new ArrayList<>();
         Optional<Checkpoints.Loaded> found = Checkpoints.newest(dir, skipped);
         for (String s : skipped) log.println("warning: skipped checkpoint: " + s);
-        if (found.isEmpty()) {
-            log.println("no checkpoint in " + dir + "; starting from step 0");
-            return 0;
-        }
+        if (found.isEmpty()) return 0;
         Checkpoints.Loaded c = found.get();
         Object saved = c.run().get("config");
         Map<String, Object> now = cfg.identity();

@@ -22,7 +22,7 @@ class CliTest {
     void helpAndVersion() {
         Cli help = Cli.run("--help");
         assertEquals(0, help.status());
-        for (String cmd : new String[] {"check", "compile", "forward", "demo", "devices"}) assertTrue(help.out().contains(cmd), help::toString);
+        for (String cmd : new String[] {"check", "compile", "forward", "demo", "examples", "devices"}) assertTrue(help.out().contains(cmd), help::toString);
         Cli v = Cli.run("--version");
         assertEquals(0, v.status());
         assertTrue(v.out().startsWith("mobyc "), v::toString);
@@ -126,9 +126,9 @@ class CliTest {
     }
 
     @Test
-    void demoRunsTheExamples() {
+    void examplesRunTheirForward() {
         System.setProperty("mobyc.home", Golden.repo("").toString());
-        Cli r = Cli.run("demo", "--batch", "2");
+        Cli r = Cli.run("examples", "--batch", "2");
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("TinyMlp") && r.out().contains("SwinBlock") && r.out().endsWith("ok\n"), r::toString);
     }
