@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
  * accuracy of a model's pooled features ({@link Knn}), or of the raw pixels as a baseline.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Report the accuracy of a model on Fashion-MNIST: a classifier's (classify, the default) or weighted k-NN on its features (knn).",
-        subcommands = {EvalCommand.ClassifyCommand.class, EvalCommand.KnnCommand.class})
+        subcommands = {EvalCommand.ClassifyCommand.class, EvalCommand.KnnCommand.class, EvalLinearCommand.class})
 final class EvalCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "Same as 'eval classify FILE'.") Path file;
     @Mixin ClassifyOptions options;

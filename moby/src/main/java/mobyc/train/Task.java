@@ -25,6 +25,9 @@ public interface Task extends AutoCloseable {
     /** Where the training data comes from, for the log. */
     String describe();
 
+    /** Sets starting values after the store is initialised and before any checkpoint is resumed (pretrained weights). */
+    default void initialise(ParameterStore store) {}
+
     /** Starts the data pipeline at global micro-batch {@code first} for {@code count} micro-batches. */
     void open(long first, long count);
 

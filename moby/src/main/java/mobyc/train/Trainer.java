@@ -58,6 +58,7 @@ public final class Trainer {
         Graph program = task.program();
         Executable exe = backend.compile(Lower.lower(program));
         ParameterStore store = ParameterStore.initialise(program, cfg.seed());
+        task.initialise(store);
         List<String> paths = new ArrayList<>(store.params().keySet());
         List<Tensor> params = new ArrayList<>(store.params().values());
         ParamGroups groups = ParamGroups.of(store.params());

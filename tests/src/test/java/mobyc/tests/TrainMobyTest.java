@@ -60,6 +60,21 @@ class TrainMobyTest {
         assertTrue(r.out().contains("k-NN (k=20, T=0.07) top-1"), r::toString);
         assertTrue(Files.size(out.resolve("metrics.png")) > 1000, "the plot is drawn");
         assertTrue(Files.exists(out.resolve("weights.safetensors")));
+
+        // linear evaluation of the pre-trained encoder: the head learns, the backbone stays frozen
+        Path lin = tmp.resolve("linear");
+        Cli l = Cli.run("eval", "linear", Path.of("src/test/resources/moby_tiny.moby").toString(), "--weights", out.toString(),
+                "--epochs", "2", "--batch", "32", "--lr", "16", "--train-limit", "640", "--test-limit", "200", "--no-progress", "--workers", "2",
+                "--out", lin.toString(), "--json", tmp.resolve("linear.json").toString());
+        assertEquals(0, l.status(), l::toString);
+        JsonNode result = json.readTree(tmp.resolve("linear.json").toFile());
+        System.out.printf("MoBY tiny: linear top-1 %.1f%%%n", result.get("linear_top1").asDouble());
+        assertTrue(result.get("linear_top1").asDouble() > 18, "the linear head beats chance (10%): " + result);
+        var pre = mobyc.runtime.io.SafeTensors.read(out.resolve("weights.safetensors"));
+        var after = mobyc.runtime.io.SafeTensors.read(lin.resolve("weights.safetensors"));
+        assertTrue(after.containsKey("head.weight"), after.keySet()::toString);
+        for (String k : List.of("encoder.patch_embed.proj.weight", "encoder.layers.1.blocks.0.mlp.fc2.weight"))
+            assertArrayEquals(pre.get(k).toFloatArray(), after.get(k).toFloatArray(), "frozen " + k);
     }
 
     @Test
