@@ -39,7 +39,8 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE") Path file;
     @Option(names = "--module", paramLabel = "NAME", description = "Module to train (default: the last module of FILE).") String module;
     @Option(names = "--set", paramLabel = "NAME=VALUE", description = "Hyper-parameter (repeatable).") List<String> sets = new ArrayList<>();
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder with train-/t10k- IDX files (default: /usr/share/datasets/fashion-mnist, else the sample shipped inside mobyc).") Path data;
+    @Option(names = "--data", paramLabel = "DIR", description = {"Folder with train-/t10k- IDX files (default: /usr/share/datasets/fashion-mnist, else the sample shipped inside mobyc);",
+            "for objectives also an ImageFolder (class sub-folders of JPEG/PNG) or the reference's train.zip (with train_map.txt beside it)."}) Path data;
     @Option(names = "--epochs", defaultValue = "1", description = "Epochs (default: ${DEFAULT-VALUE}).") long epochs;
     @Option(names = "--steps", defaultValue = "0", description = "Optimiser steps; overrides --epochs when > 0.") long steps;
     @Option(names = "--batch", defaultValue = "64", description = "Global batch (default: ${DEFAULT-VALUE}).") int batch;
@@ -91,10 +92,18 @@ final class TrainCommand implements Callable<Integer> {
             stdout.print(mobyc.runtime.optim.ParamGroups.of(store.params()).describe());
             return Main.OK;
         }
-        ImageDataset train, test;
+        ImageDataset train = null, test = null;
+        mobyc.data.ImageSource source = null;
         try {
-            train = limit(ImageDataset.fashionMnist(data, "train"), trainLimit);
-            test = limit(ImageDataset.fashionMnist(data, "test"), testLimit);
+            if (objective && data != null && isImageFiles(data)) {
+                source = data.getFileName().toString().endsWith(".zip")
+                        ? mobyc.data.ZipMapSource.open(data.getParent() == null ? Path.of(".") : data.getParent(), data.getFileName().toString().replaceFirst("\\.zip$", ""))
+                        : mobyc.data.ImageFolder.open(data);
+                stdout.println("data: " + source.source() + " (k-NN monitoring needs IDX data and is off)");
+            } else {
+                train = limit(ImageDataset.fashionMnist(data, "train"), trainLimit);
+                test = limit(ImageDataset.fashionMnist(data, "test"), testLimit);
+            }
         } catch (DataException e) {
             throw new UserError(e.getMessage());
         }
@@ -108,7 +117,8 @@ final class TrainCommand implements Callable<Integer> {
         mobyc.runtime.Backend be = ForwardCommand.selectBackend(backend);
         try {
             Task task = objective
-                    ? new ObjectiveTask(trainGraph.graph(), evalGraph == null ? null : evalGraph.graph(), train, knnEvery > 0 ? test : null,
+                    ? new ObjectiveTask(trainGraph.graph(), evalGraph == null ? null : evalGraph.graph(), source != null ? source : train,
+                            source != null ? null : train, knnEvery > 0 ? test : null,
                             micro, seed, be, emaMomentum, knnEvery, knnK, knnTemperature, workers, msg -> { err.println(msg); err.flush(); })
                     : new ClassifierTask(trainGraph.graph(), evalGraph.graph(), train, test, micro, seed, be);
             Trainer.Outcome o = new Trainer(cfg, task, be, stdout).run();
@@ -130,6 +140,17 @@ final class TrainCommand implements Callable<Integer> {
             if (!ckpts.isEmpty()) err.println("--restart: deleted " + ckpts.size() + " checkpoint files in " + dir);
         } catch (IOException e) {
             throw new UserError("--restart: cannot delete the checkpoints in " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** An ImageFolder (class sub-folders of images) or the reference's train.zip (+ train_map.txt), not IDX files. */
+    static boolean isImageFiles(Path data) {
+        if (data.getFileName() != null && data.getFileName().toString().endsWith(".zip")) return true;
+        if (!java.nio.file.Files.isDirectory(data)) return false;
+        try (var files = java.nio.file.Files.list(data)) {
+            return files.noneMatch(f -> f.getFileName().toString().contains("idx")) ;
+        } catch (IOException e) {
+            return false;
         }
     }
 

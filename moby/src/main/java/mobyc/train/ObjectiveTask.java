@@ -13,6 +13,7 @@ import mobyc.compiler.ir.Op;
 import mobyc.compiler.ir.Verifier;
 import mobyc.data.Batches;
 import mobyc.data.ImageDataset;
+import mobyc.data.ImageSource;
 import mobyc.data.TwoViewLoader;
 import mobyc.data.aug.Augment;
 import mobyc.eval.KnnMonitor;
@@ -32,7 +33,8 @@ public final class ObjectiveTask implements Task {
     private final Graph program;
     private final List<String> views = new ArrayList<>();
     private final boolean hasMomentum;
-    private final ImageDataset train, test;
+    private final ImageSource train;
+    private final ImageDataset knnTrain, test;
     private final int microBatch, knnEvery, knnK;
     private final long seed;
     private final double m0, knnTemperature;
@@ -49,7 +51,11 @@ public final class ObjectiveTask implements Task {
         return out != null && out.shape().rank() == 0;
     }
 
-    public ObjectiveTask(Graph trainModel, Graph featureGraph, ImageDataset train, ImageDataset test, int microBatch, long seed,
+    /**
+     * {@code train} feeds the views (IDX, an ImageFolder, a zip + map); k-NN runs when {@code featureGraph},
+     * {@code knnTrain} and {@code test} are given (in-memory data sets).
+     */
+    public ObjectiveTask(Graph trainModel, Graph featureGraph, ImageSource train, ImageDataset knnTrain, ImageDataset test, int microBatch, long seed,
                          Backend backend, double m0, int knnEvery, int knnK, double knnTemperature, int workers, Consumer<String> log) {
         boolean momentumInput = false;
         for (Node n : trainModel.inputs()) {
@@ -69,6 +75,7 @@ public final class ObjectiveTask implements Task {
         this.program = Verifier.verify(Autodiff.differentiate(trainModel, "out"));
         this.hasMomentum = momentumInput;
         this.train = train;
+        this.knnTrain = knnTrain;
         this.test = test;
         this.microBatch = microBatch;
         this.seed = seed;
@@ -78,7 +85,7 @@ public final class ObjectiveTask implements Task {
         this.knnTemperature = knnTemperature;
         this.workers = workers;
         this.log = log;
-        this.knn = featureGraph == null || test == null ? null : new KnnMonitor(featureGraph, backend, "");
+        this.knn = featureGraph == null || test == null || knnTrain == null ? null : new KnnMonitor(featureGraph, backend, "");
         this.augment = c == 1 ? Augment.mobyGray((int) h, Batches.FASHION_MNIST_MEAN, Batches.FASHION_MNIST_STD) : Augment.mobyRgb((int) h);
     }
 
@@ -114,7 +121,7 @@ public final class ObjectiveTask implements Task {
         Map<String, Object> m = new LinkedHashMap<>();
         if (knn == null || knnEvery <= 0) return m;
         if (loader != null && loader.skipped() > 0) m.put("skipped_images", loader.skipped());
-        KnnMonitor.Result r = knn.run(store, train, test, knnK, knnTemperature, 256);
+        KnnMonitor.Result r = knn.run(store, knnTrain, test, knnK, knnTemperature, 256);
         m.putAll(r.metrics());
         m.put("knn_images", r.images());
         return m;

@@ -78,6 +78,28 @@ class TrainMobyTest {
     }
 
     @Test
+    void pretrainsOnAnImageFolderAndSkipsBrokenFiles() throws IOException {
+        Path root = tmp.resolve("images");
+        java.util.Random rnd = new java.util.Random(1);
+        for (String cls : List.of("cats", "dogs")) {
+            Files.createDirectories(root.resolve(cls));
+            for (int i = 0; i < 24; i++) {
+                var img = new java.awt.image.BufferedImage(20 + i % 5, 18 + i % 3, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < img.getHeight(); y++)
+                    for (int x = 0; x < img.getWidth(); x++) img.setRGB(x, y, rnd.nextInt(0xFFFFFF));
+                javax.imageio.ImageIO.write(img, i % 2 == 0 ? "png" : "jpg", root.resolve(cls).resolve(i + (i % 2 == 0 ? ".png" : ".jpg")).toFile());
+            }
+        }
+        Files.write(root.resolve("dogs").resolve("broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3});
+        Cli r = Cli.run("train", Path.of("src/test/resources/moby_rgb_tiny.moby").toString(), "--data", root.toString(), "--steps", "4",
+                "--batch", "16", "--no-progress", "--workers", "2", "--out", tmp.resolve("rgb").toString());
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("ImageFolder") || r.out().contains("images"), r::toString);
+        assertTrue(r.err().contains("broken.jpg"), "the unreadable file is named in the log: " + r);
+        assertTrue(Files.exists(tmp.resolve("rgb").resolve("weights.safetensors")));
+    }
+
+    @Test
     void killedRunResumesWithTheSameCommand() throws Exception {
         Path straight = tmp.resolve("straight"), killed = tmp.resolve("killed");
         Cli a = Cli.run(args(straight, "12").toArray(String[]::new));
