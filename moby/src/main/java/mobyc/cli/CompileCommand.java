@@ -16,10 +16,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code mobyc compile FILE --module NAME --emit ir|kernels}: shows what the compiler makes of a module. */
-@Command(name = "compile", description = "Compile a module and print its graph IR (--emit ir) or kernel program (--emit kernels).")
+/** {@code mobyc compile FILE --module NAME --emit ir|kernels|memory}: shows what the compiler makes of a module. */
+@Command(name = "compile", description = {"Compile a module and print its graph IR (--emit ir), kernel program (--emit kernels) or memory plan (--emit memory).",
+        "--train --backward compiles the training step (forward in training mode, loss, gradients)."})
 final class CompileCommand implements Callable<Integer> {
-    enum Emit { ir, kernels }
+    enum Emit { ir, kernels, memory }
 
     @Parameters(index = "0", paramLabel = "FILE") Path file;
     @Option(names = "--module", paramLabel = "NAME", description = "Module (or top-level function) to compile; default: the last module of FILE.") String module;
@@ -27,6 +28,8 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "NAME=VALUE", description = "Hyper-parameter (repeatable).") List<String> sets = new ArrayList<>();
     @Option(names = "--emit", defaultValue = "ir", description = "What to print: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).") Emit emit;
     @Option(names = "--train", description = "Build the training-mode graph (dropout, stochastic depth, batch statistics).") boolean train;
+    @Option(names = "--backward", description = "Add the gradients: of the scalar output of an objective, or of a classifier's cross-entropy.") boolean backward;
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Size given to symbolic dimensions (B) for the memory plan (default: ${DEFAULT-VALUE}).") long batch;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -36,9 +39,24 @@ final class CompileCommand implements Callable<Integer> {
         Compilation c = Programs.load(List.of(file), diags, err);
         String entry = module != null ? module : ForwardCommand.lastModule(c, file);
         Frontend.Built b = Programs.build(c, new Frontend.Request(entry, function, Programs.sets(sets, diags, err), train), err);
+        mobyc.compiler.ir.Graph g = b.graph();
+        if (backward) {
+            var o = g.outputs().get("out");
+            g = o != null && o.shape().rank() == 0 ? mobyc.compiler.autodiff.Autodiff.differentiate(g, "out") : mobyc.train.ClassifierProgram.training(g);
+        }
+        Program program = emit == Emit.ir ? null : Lower.lower(g);
         switch (emit) {
-            case ir -> out.print(Printer.print(b.graph()));
-            case kernels -> out.print(kernels(Lower.lower(b.graph())));
+            case ir -> out.print(Printer.print(g));
+            case kernels -> out.print(kernels(program));
+            case memory -> { }
+        }
+        if (program != null) {
+            if (batch <= 0) throw new UserError("--batch must be positive");
+            java.util.Map<String, Long> bind = new java.util.HashMap<>();
+            for (Program.Buffer buf : program.buffers()) for (String sym : buf.shape().symbols()) bind.put(sym, batch);
+            var plan = mobyc.compiler.plan.MemoryPlan.of(program, bind);
+            long temps = program.buffers().stream().filter(x -> x.kind() == Program.Kind.TEMP).count();
+            out.println((emit == Emit.kernels ? "// " : "") + plan.summary((int) temps) + (bind.isEmpty() ? "" : " (at " + String.join(", ", bind.keySet()) + " = " + batch + ")"));
         }
         return Main.OK;
     }

@@ -86,6 +86,9 @@ class CliTest {
         Cli k = Cli.run("compile", MLP, "--emit", "kernels");
         assertEquals(0, k.status(), k::toString);
         assertTrue(k.out().contains("= matmul(b"), k::toString);
+        Cli m = Cli.run("compile", MLP, "--train", "--backward", "--emit", "memory", "--batch", "64");
+        assertEquals(0, m.status(), m::toString);
+        assertTrue(m.out().startsWith("memory: ") && m.out().contains("arena (peak of temporaries)") && m.out().contains("(at B = 64)"), m::toString);
     }
 
     @Test

@@ -1,0 +1,71 @@
+package mobyc.compiler.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Dim;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Init;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.ir.Shape;
+import mobyc.compiler.lower.Lower;
+import mobyc.compiler.lower.Program;
+import org.junit.jupiter.api.Test;
+
+class MemoryPlanTest {
+    @Test
+    void aChainNeedsTwoBuffersNotOnePerKernel() {
+        GraphBuilder b = new GraphBuilder("chain");
+        Node x = b.input("x", DType.F32, Shape.of(Dim.sym("B"), Dim.of(256)));
+        Node y = x;
+        for (int i = 0; i < 10; i++) y = b.unary(Op.UnaryFn.EXP, y);
+        b.output("out", y);
+        Program p = Lower.lower(b.build());
+        MemoryPlan plan = MemoryPlan.of(p, Map.of("B", 4L));
+        long one = 4 * 256 * 4;
+        assertEquals(10 * one, plan.naiveBytes());
+        assertEquals(2 * one, plan.arenaBytes(), "each kernel reads the previous buffer and writes one more");
+        assertEquals(one, plan.boundBytes());
+        assertTrue(plan.summary(10).contains("arena (peak of temporaries) 8.0 KiB"), plan.summary(10));
+    }
+
+    @Test
+    void buffersAliveAtTheSameTimeNeverShareBytes() {
+        Random rnd = new Random(7);
+        for (int trial = 0; trial < 20; trial++) {
+            GraphBuilder b = new GraphBuilder("dag");
+            List<Node> nodes = new ArrayList<>();
+            nodes.add(b.input("x", DType.F32, Shape.of(8, 8)));
+            nodes.add(b.param("w", DType.F32, Shape.of(8, 8), new Init.Zeros()));
+            for (int i = 0; i < 60; i++) {
+                Node a = nodes.get(rnd.nextInt(nodes.size())), c = nodes.get(rnd.nextInt(nodes.size()));
+                nodes.add(switch (rnd.nextInt(3)) {
+                    case 0 -> b.add(a, c);
+                    case 1 -> b.matmul(a, c);
+                    default -> b.unary(Op.UnaryFn.TANH, a);
+                });
+            }
+            b.output("out", nodes.getLast());
+            b.output("mid", nodes.get(30));
+            Program p = Lower.lower(b.build());
+            MemoryPlan plan = MemoryPlan.of(p, Map.of());
+            List<Program.Buffer> temps = p.buffers().stream().filter(x -> x.kind() == Program.Kind.TEMP).toList();
+            for (Program.Buffer u : temps)
+                for (Program.Buffer v : temps) {
+                    if (u.id() >= v.id()) continue;
+                    boolean together = plan.first()[u.id()] <= plan.last()[v.id()] && plan.first()[v.id()] <= plan.last()[u.id()];
+                    boolean overlap = plan.offsets()[u.id()] < plan.offsets()[v.id()] + plan.bytes()[v.id()]
+                            && plan.offsets()[v.id()] < plan.offsets()[u.id()] + plan.bytes()[u.id()];
+                    assertTrue(!(together && overlap), "trial " + trial + ": b" + u.id() + " and b" + v.id() + " are alive together and share bytes");
+                }
+            assertTrue(plan.arenaBytes() <= plan.naiveBytes());
+            assertTrue(plan.last()[p.outputs().get("mid")] == p.kernels().size(), "outputs live to the end");
+        }
+    }
+}
