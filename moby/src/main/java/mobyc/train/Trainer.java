@@ -77,7 +77,7 @@ public final class Trainer {
         if (cfg.resume()) start = resume(ckptDir, store, opt, paths);
         Files.createDirectories(cfg.out());
         log.printf(Locale.ROOT, "train: %s, %,d parameters; %s; %d steps (%d per epoch), batch %d%s, lr %.3g (base %.3g x %d/512), %s on %s%n",
-                program.name(), store.params().values().stream().mapToLong(Tensor::numel).sum(), task.describe(), total, stepsPerEpoch, cfg.batch(),
+                program.name().replaceFirst("(\\.train)?(\\.grad)?$", ""), store.params().values().stream().mapToLong(Tensor::numel).sum(), task.describe(), total, stepsPerEpoch, cfg.batch(),
                 cfg.accumulate() > 1 ? " in " + cfg.accumulate() + " micro-batches" : "", lrMax, cfg.baseLr(), cfg.batch(),
                 cfg.optimizer(), backend.name());
         if (start > 0) log.printf("resumed from step %d%n", start);
