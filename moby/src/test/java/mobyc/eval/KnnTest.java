@@ -23,7 +23,6 @@ import mobyc.runtime.cpu.Gemm;
 import mobyc.runtime.cpu.Gemms;
 import mobyc.runtime.io.Npy;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -192,28 +191,5 @@ class KnnTest {
         assertThrows(IllegalArgumentException.class, () -> new FeatureSet(2, 2, new float[3], new int[2]));
         Knn.Result none = Knn.classify(tr, new FeatureSet(0, 2, new float[0], new int[0]), 2, 1, 0.07);
         assertEquals(0, none.images());
-    }
-
-    /** The size of Fashion-MNIST with Swin-ish features: run with -Dmobyc.knn.bench=true. */
-    @Test
-    @EnabledIfSystemProperty(named = "mobyc.knn.bench", matches = "true")
-    void timeFashionMnistSizedProblem() {
-        int n = 60_000, m = 10_000, d = 192, classes = 10;
-        Random rnd = new Random(1);
-        FeatureSet tr = random(rnd, n, d, classes), te = random(rnd, m, d, classes);
-        for (int rep = 0; rep < 2; rep++) {
-            long t0 = System.nanoTime();
-            Knn.Result r = Knn.classify(tr, te, classes, 20, 0.07);
-            double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("k-NN %d x %d x %d (%s sgemm): %.2f s, top-1 %.2f%%%n", m, n, d, Gemms.best().name(), s, r.top1());
-        }
-    }
-
-    private static FeatureSet random(Random rnd, int n, int d, int classes) {
-        float[] x = new float[n * d];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) y[i] = i % classes;
-        return new FeatureSet(n, d, x, y);
     }
 }
