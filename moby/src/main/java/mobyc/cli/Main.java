@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "mobyc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compiles and runs vision transformers and self-supervised objectives written in .moby.",
-        subcommands = {CheckCommand.class, CompileCommand.class, ForwardCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class, ExamplesCommand.class, ConvertCommand.class,
+        subcommands = {CheckCommand.class, CompileCommand.class, ForwardCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class, ExamplesCommand.class, BenchCommand.class, ConvertCommand.class,
                 DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0, INPUT_ERROR = 1, USAGE = 2, INTERNAL = 3;

@@ -1,0 +1,112 @@
+package mobyc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import mobyc.compiler.autodiff.Autodiff;
+import mobyc.compiler.ir.Flops;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.Init;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.lower.Lower;
+import mobyc.dsl.Compilation;
+import mobyc.dsl.Frontend;
+import mobyc.dsl.diag.Diagnostics;
+import mobyc.dsl.eval.Value;
+import mobyc.runtime.Backend;
+import mobyc.runtime.Executable;
+import mobyc.runtime.Initializers;
+import mobyc.runtime.ParameterStore;
+import mobyc.runtime.RunContext;
+import mobyc.runtime.Tensor;
+import mobyc.runtime.optim.AdamW;
+import mobyc.runtime.optim.GradClip;
+import mobyc.runtime.optim.ParamGroups;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code mobyc bench}: whole-workload timings on a backend (kernel benchmarks are JMH, in bench/). */
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Time whole workloads on a backend.", subcommands = {BenchCommand.MobyStep.class})
+final class BenchCommand implements Runnable {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing a workload (moby-step)"); }
+
+    /**
+     * One full MoBY training step (EMA, both branches on both views, loss, backward, queue update, gradient clipping
+     * and the AdamW step) on seeded random views, timed over several steps after warm-up; img/s and achieved
+     * GFLOP/s with the FLOPs of the step's graph counted analytically (the optimiser's are left out).
+     */
+    @Command(name = "moby-step", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+            description = "Time a full MoBY training step: --config small32 (Swin on 32x32, examples/moby_small32.moby) or swin_t (examples/moby_swin_tiny.moby).")
+    static final class MobyStep implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "small32", description = "small32 or swin_t (default: ${DEFAULT-VALUE}).") String config;
+        @Option(names = "--batch", defaultValue = "64", description = "Batch (default: ${DEFAULT-VALUE}).") int batch;
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps (default: ${DEFAULT-VALUE}).") int steps;
+        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
+        @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
+        @Spec CommandLine.Model.CommandSpec spec;
+
+        @Override public Integer call() {
+            PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+            if (batch <= 0 || steps <= 0 || warmup < 0) throw new UserError("--batch and --steps must be positive, --warmup not negative");
+            String file = switch (config) {
+                case "small32" -> "moby_small32.moby";
+                case "swin_t" -> "moby_swin_tiny.moby";
+                default -> throw new UserError("--config is small32 or swin_t, not '" + config + "'");
+            };
+            Path path = ExamplesCommand.examplesDir().resolve(file);
+            Diagnostics diags = new Diagnostics();
+            Compilation c = Programs.load(List.of(path), diags, err);
+            long t0 = System.nanoTime();
+            Frontend.Built b = Programs.build(c, new Frontend.Request(ForwardCommand.lastModule(c, path), "forward",
+                    Map.of("batch", new Value.IntV(batch)), true), err);
+            Graph g = Autodiff.differentiate(b.graph(), "out");
+            Backend be = ForwardCommand.selectBackend(backend);
+            Executable exe = be.compile(Lower.lower(g));
+            double compileS = (System.nanoTime() - t0) / 1e9;
+            double flops = 0;
+            for (Node n : g.nodes()) flops += Flops.of(n).evaluate(Map.of());
+            ParameterStore store = ParameterStore.initialise(g, 0);
+            List<Tensor> params = new ArrayList<>(store.params().values()), grads = new ArrayList<>();
+            AdamW opt = new AdamW(ParamGroups.of(store.params()), 0.9, 0.999, 1e-8, 0.05);
+            Map<String, Tensor> inputs = new LinkedHashMap<>();
+            for (Node n : g.inputs()) {
+                String name = ((Op.Input) n.op()).inputName();
+                Tensor t = Tensor.zeros(n.dtype(), n.shape().evaluate(Map.of()));
+                if (name.equals("momentum")) t.setFloat(0, 0.99f);
+                else Initializers.fill(t, new Init.Normal(0, 1), 0, "bench/" + name);
+                inputs.put(name, t);
+            }
+            out.printf(Locale.ROOT, "moby-step %s, batch %d, %s backend: %,d parameters, %.1f GFLOP per step (analytic), compiled in %.2f s%n",
+                    config, batch, be.name(), params.stream().mapToLong(Tensor::numel).sum(), flops / 1e9, compileS);
+            out.flush();
+            double[] times = new double[steps];
+            for (int s = 0; s < warmup + steps; s++) {
+                long t = System.nanoTime();
+                Map<String, Tensor> r = exe.run(inputs, store, new RunContext(0, s));
+                grads.clear();
+                for (String p : store.params().keySet()) grads.add(r.get(Autodiff.GRAD + p));
+                GradClip.clip(grads, 5.0);
+                opt.step(params, grads, 1e-4);
+                if (s >= warmup) times[s - warmup] = (System.nanoTime() - t) / 1e9;
+            }
+            double[] sorted = times.clone();
+            Arrays.sort(sorted);
+            double median = sorted[steps / 2];
+            out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps): %.2f img/s, %.1f GFLOP/s%n",
+                    median, sorted[0], sorted[steps - 1], steps, batch / median, flops / 1e9 / median);
+            return Main.OK;
+        }
+    }
+}
