@@ -46,13 +46,8 @@ public final class ClassifierTask implements Task {
     }
 
     @Override public Map<String, Object> evaluate(ParameterStore store, long epoch) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (test == null) return m;
-        Evaluation.Result r = new Evaluation(evalModel, backend).run(store, test, evalBatch);
-        m.put("test_top1", r.top1());
-        m.put("test_top5", r.top5());
-        m.put("test_images", r.images());
-        return m;
+        if (test == null) return new LinkedHashMap<>();
+        return new Evaluation(evalModel, backend).run(store, test, evalBatch).metrics("test");
     }
 
     @Override public String summary(Map<String, Object> e) {

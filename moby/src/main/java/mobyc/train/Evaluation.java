@@ -16,7 +16,16 @@ public final class Evaluation {
     private final Executable exe;
     private final String input;
 
-    public record Result(long images, double top1, double top5) {}
+    public record Result(long images, double top1, double top5) {
+        /** As metrics.jsonl records it: {@code <prefix>_top1}, {@code <prefix>_top5} and {@code test_images}. */
+        public Map<String, Object> metrics(String prefix) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put(prefix + "_top1", top1);
+            m.put(prefix + "_top5", top5);
+            m.put("test_images", images);
+            return m;
+        }
+    }
 
     public Evaluation(Graph evalModel, Backend backend) {
         this.exe = backend.compile(Lower.lower(evalModel));

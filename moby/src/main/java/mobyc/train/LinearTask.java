@@ -73,14 +73,9 @@ public final class LinearTask implements Task {
     }
 
     @Override public Map<String, Object> evaluate(ParameterStore store, long epoch) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (test == null) return m;
+        if (test == null) return new LinkedHashMap<>();
         if (evaluation == null) evaluation = new Evaluation(probe, backend);
-        Evaluation.Result r = evaluation.run(store, test, Math.max(microBatch, 64));
-        m.put("linear_top1", r.top1());
-        m.put("linear_top5", r.top5());
-        m.put("test_images", r.images());
-        return m;
+        return evaluation.run(store, test, Math.max(microBatch, 64)).metrics("linear");
     }
 
     @Override public String summary(Map<String, Object> e) {

@@ -97,4 +97,32 @@ public final class InputBinding {
     private static IllegalArgumentException mismatch(String name, Shape declared, Tensor t) {
         return new IllegalArgumentException("input " + name + ": expected " + declared + ", got " + t.shapeString());
     }
+
+    /** One slot per buffer of {@code p}: inputs, parameters and states bound to their tensors, temporaries null. */
+    public static Tensor[] sources(Program p, Map<String, Tensor> inputs, ParameterStore store) {
+        Tensor[] buffers = new Tensor[p.buffers().size()];
+        for (Program.Buffer b : p.buffers()) {
+            buffers[b.id()] = switch (b.kind()) {
+                case INPUT -> inputs.get(b.name());
+                case PARAM -> store.params().get(b.name());
+                case STATE -> store.states().get(b.name());
+                case TEMP -> null;
+            };
+        }
+        return buffers;
+    }
+
+    /**
+     * The program's outputs by name: a temporary is handed out as it is (once; a second output naming the same
+     * buffer gets a copy), a bound buffer (input, parameter, state) as a copy.
+     */
+    public static java.util.LinkedHashMap<String, Tensor> outputs(Program p, Tensor[] buffers) {
+        java.util.LinkedHashMap<String, Tensor> out = new java.util.LinkedHashMap<>();
+        java.util.Set<Integer> handedOut = new java.util.HashSet<>();
+        p.outputs().forEach((name, b) -> {
+            boolean fresh = p.buffer(b).kind() == Program.Kind.TEMP && handedOut.add(b);
+            out.put(name, fresh ? buffers[b] : buffers[b].copy());
+        });
+        return out;
+    }
 }

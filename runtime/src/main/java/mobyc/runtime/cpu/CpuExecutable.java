@@ -86,15 +86,7 @@ final class CpuExecutable implements Executable {
     @Override
     public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
         Map<String, Long> bindings = InputBinding.bind(program, inputs, store);
-        Tensor[] buffers = new Tensor[program.buffers().size()];
-        for (Program.Buffer b : program.buffers()) {
-            buffers[b.id()] = switch (b.kind()) {
-                case INPUT -> inputs.get(b.name());
-                case PARAM -> store.params().get(b.name());
-                case STATE -> store.states().get(b.name());
-                case TEMP -> null;
-            };
-        }
+        Tensor[] buffers = InputBinding.sources(program, inputs, store);
         List<Program.Kernel> list = program.kernels();
         for (int k = 0; k < list.size(); k++) {
             Program.Kernel kernel = list.get(k);
@@ -109,12 +101,7 @@ final class CpuExecutable implements Executable {
             for (int b : kernel.inputs()) if (lastUse[b] == k) release(buffers, b);
             if (lastUse[kernel.output()] < 0) release(buffers, kernel.output()); // computed but never read
         }
-        LinkedHashMap<String, Tensor> result = new LinkedHashMap<>();
-        Set<Integer> handedOut = new HashSet<>();
-        program.outputs().forEach((name, b) -> {
-            boolean fresh = program.buffer(b).kind() == Program.Kind.TEMP && handedOut.add(b);
-            result.put(name, fresh ? buffers[b] : buffers[b].copy());
-        });
+        LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return result;
     }

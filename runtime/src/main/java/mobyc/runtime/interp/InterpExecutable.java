@@ -42,15 +42,7 @@ final class InterpExecutable implements Executable {
     @Override
     public Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
         Map<String, Long> bindings = InputBinding.bind(program, inputs, store);
-        Tensor[] buffers = new Tensor[program.buffers().size()];
-        for (Program.Buffer b : program.buffers()) {
-            buffers[b.id()] = switch (b.kind()) {
-                case INPUT -> inputs.get(b.name());
-                case PARAM -> store.params().get(b.name());
-                case STATE -> store.states().get(b.name());
-                case TEMP -> null;
-            };
-        }
+        Tensor[] buffers = InputBinding.sources(program, inputs, store);
         List<Program.Kernel> kernels = program.kernels();
         for (int k = 0; k < kernels.size(); k++) {
             Program.Kernel kernel = kernels.get(k);
@@ -67,12 +59,7 @@ final class InterpExecutable implements Executable {
                     buffers[b] = null;
                 }
         }
-        LinkedHashMap<String, Tensor> outputs = new LinkedHashMap<>();
-        Set<Integer> handedOut = new HashSet<>();
-        program.outputs().forEach((name, b) -> {
-            boolean fresh = program.buffer(b).kind() == Program.Kind.TEMP && handedOut.add(b);
-            outputs.put(name, fresh ? buffers[b] : buffers[b].copy());
-        });
+        LinkedHashMap<String, Tensor> outputs = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return outputs;
     }
