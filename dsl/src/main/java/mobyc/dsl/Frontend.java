@@ -123,7 +123,7 @@ public final class Frontend {
         }
         Graph g;
         try {
-            g = Verifier.verify(gb.build());
+            g = mobyc.compiler.fuse.Pipeline.frontEnd(Verifier.verify(gb.build()));
         } catch (ShapeException e) {
             diags.error(d.pos(), e.getMessage());
             return null;

@@ -23,6 +23,7 @@ import mobyc.dsl.eval.Value;
 import mobyc.runtime.Backend;
 import mobyc.runtime.Executable;
 import mobyc.runtime.Initializers;
+import mobyc.runtime.KernelProfile;
 import mobyc.runtime.ParameterStore;
 import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
@@ -55,6 +56,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps (default: ${DEFAULT-VALUE}).") int steps;
         @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
         @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
+        @Option(names = "--profile", description = "Also print where the timed steps spent their time, per op kind and shape.") boolean profile;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override public Integer call() {
@@ -92,13 +94,21 @@ final class BenchCommand implements Runnable {
                     config, batch, be.name(), params.stream().mapToLong(Tensor::numel).sum(), flops / 1e9, compileS);
             out.flush();
             double[] times = new double[steps];
+            KernelProfile prof = new KernelProfile();
             for (int s = 0; s < warmup + steps; s++) {
+                if (profile && s == warmup) exe.profile(prof);
                 long t = System.nanoTime();
                 Map<String, Tensor> r = exe.run(inputs, store, new RunContext(0, s));
+                long t1 = System.nanoTime();
                 grads.clear();
                 for (String p : store.params().keySet()) grads.add(r.get(Autodiff.GRAD + p));
                 GradClip.clip(grads, 5.0);
+                long t2 = System.nanoTime();
                 opt.step(params, grads, 1e-4);
+                if (profile && s >= warmup) {
+                    prof.record("(grad clip)", "", t2 - t1);
+                    prof.record("(adamw step)", "", System.nanoTime() - t2);
+                }
                 if (s >= warmup) times[s - warmup] = (System.nanoTime() - t) / 1e9;
             }
             double[] sorted = times.clone();
@@ -106,6 +116,7 @@ final class BenchCommand implements Runnable {
             double median = sorted[steps / 2];
             out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps): %.2f img/s, %.1f GFLOP/s%n",
                     median, sorted[0], sorted[steps - 1], steps, batch / median, flops / 1e9 / median);
+            if (profile) out.print(prof.table(25));
             return Main.OK;
         }
     }

@@ -12,4 +12,7 @@ public interface Executable {
      * Returns the outputs by name as fresh tensors, then writes every state update into {@code store}.
      */
     Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx);
+
+    /** Starts (or, with null, stops) recording kernel times into {@code profile}; a no-op where unsupported. */
+    default void profile(KernelProfile profile) {}
 }

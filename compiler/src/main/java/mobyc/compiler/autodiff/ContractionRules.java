@@ -2,7 +2,9 @@ package mobyc.compiler.autodiff;
 
 import java.util.Arrays;
 import java.util.List;
+import mobyc.compiler.ir.Dim;
 import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Shape;
 import mobyc.compiler.ir.Node;
 import mobyc.compiler.ir.Op;
 
@@ -19,11 +21,33 @@ final class ContractionRules {
         return b.permute(x, perm);
     }
 
+    /**
+     * y = op(x) @ op(w) (op = transpose where the flag says): dX = g @ W^T and dW = X^T @ g, written as matmuls with
+     * transpose flags so that no transpose is copied. When a matrix w ([K, N]) is shared by a stack x ([..., M, K]),
+     * dW is one [K, P] @ [P, N] product over the flattened stack (P = the stack's rows) instead of a product per
+     * matrix summed afterwards.
+     */
     static List<Node> matmul(GraphBuilder b, Node y, Node g) {
+        Op.MatMul op = (Op.MatMul) y.op();
+        boolean ta = op.transA(), tb = op.transB();
         Node x = y.input(0), w = y.input(1);
-        Node gx = b.matmul(g, transposeLast(b, w));
-        Node gw = b.matmul(transposeLast(b, x), g);
+        Node gx = ta ? mm(b, w, g, tb, true) : mm(b, g, w, false, !tb);
+        Node gw;
+        int rx = x.shape().rank();
+        if (w.shape().rank() == 2 && rx > 2 && !ta) {
+            Dim rows = Dim.of(1);
+            for (int i = 0; i < rx - 1; i++) rows = rows.times(x.shape().dim(i));
+            Node x2 = b.reshape(x, Shape.of(rows, x.shape().dim(rx - 1)));
+            Node g2 = b.reshape(g, Shape.of(rows, g.shape().dim(g.shape().rank() - 1)));
+            gw = tb ? mm(b, g2, x2, true, false) : mm(b, x2, g2, true, false);
+        } else {
+            gw = tb ? mm(b, g, x, true, ta) : mm(b, x, g, !ta, false);
+        }
         return Arrays.asList(b.sumTo(gx, x.shape()), b.sumTo(gw, w.shape()));
+    }
+
+    private static Node mm(GraphBuilder b, Node l, Node r, boolean transA, boolean transB) {
+        return b.matmul(l, r, transA, transB);
     }
 
     static List<Node> conv2d(GraphBuilder b, Node y, Node g) {

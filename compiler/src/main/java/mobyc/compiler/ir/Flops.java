@@ -10,7 +10,7 @@ public final class Flops {
     public static Dim of(Node n) {
         Dim out = n.shape().numel();
         return switch (n.op()) {
-            case Op.MatMul m -> out.times(n.input(0).shape().dim(n.input(0).shape().rank() - 1)).times(Dim.of(2));
+            case Op.MatMul m -> out.times(n.input(0).shape().dim(n.input(0).shape().rank() - (m.transA() ? 2 : 1))).times(Dim.of(2));
             case Op.Conv2d c -> conv(n.shape(), n.input(1).shape());
             case Op.Conv2dInputGrad c -> conv(n.input(0).shape(), n.input(1).shape());
             case Op.Conv2dWeightGrad c -> conv(n.input(1).shape(), n.shape());

@@ -90,6 +90,8 @@ public final class GraphBuilder {
 
     // ---- contractions
     public Node matmul(Node a, Node b) { return add(new Op.MatMul(), a, b); }
+    /** op(a) @ op(b) with op a transpose of the last two axes where the flag is set. */
+    public Node matmul(Node a, Node b, boolean transA, boolean transB) { return add(new Op.MatMul(transA, transB), a, b); }
     public Node conv2d(Node x, Node w, int sh, int sw, int ph, int pw) { return add(new Op.Conv2d(sh, sw, ph, pw), x, w); }
 
     // ---- data movement

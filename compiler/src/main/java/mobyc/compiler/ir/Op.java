@@ -112,8 +112,16 @@ public sealed interface Op {
     record CrossEntropy() implements Op { public String name() { return "cross_entropy"; } }
 
     // ---- contractions ----------------------------------------------------------------------------------------
-    /** [..., M, K] @ [..., K, N] with broadcast batch dimensions. */
-    record MatMul() implements Op { public String name() { return "matmul"; } }
+    /**
+     * [..., M, K] @ [..., K, N] with broadcast batch dimensions. With {@code transA} the left operand is stored
+     * [..., K, M] and used transposed, likewise {@code transB} ([..., N, K]): the fold-transposes pass sets these so
+     * that a transpose feeding a GEMM is never copied.
+     */
+    record MatMul(boolean transA, boolean transB) implements Op {
+        public MatMul() { this(false, false); }
+        public String name() { return "matmul"; }
+        public String attrs() { return transA ? (transB ? "transA, transB" : "transA") : (transB ? "transB" : ""); }
+    }
 
     /** Inputs x [N, C, H, W] and weight [O, C, KH, KW]; no bias (added by the caller). */
     record Conv2d(int strideH, int strideW, int padH, int padW) implements Op {

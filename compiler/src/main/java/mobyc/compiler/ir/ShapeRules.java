@@ -95,12 +95,14 @@ public final class ShapeRules {
                 Shape a = in.get(0).shape(), b = in.get(1).shape();
                 if (a.rank() < 2 || b.rank() < 2)
                     throw new ShapeException("matmul needs operands of rank 2 or more, got " + a + " @ " + b);
-                if (!a.dim(a.rank() - 1).equals(b.dim(b.rank() - 2)))
-                    throw new ShapeException("matmul: inner dimensions differ: " + a + " @ " + b);
+                Dim am = a.dim(a.rank() - (m.transA() ? 1 : 2)), ak = a.dim(a.rank() - (m.transA() ? 2 : 1));
+                Dim bk = b.dim(b.rank() - (m.transB() ? 1 : 2)), bn = b.dim(b.rank() - (m.transB() ? 2 : 1));
+                if (!ak.equals(bk))
+                    throw new ShapeException("matmul: inner dimensions differ: " + a + (m.transA() ? "^T" : "") + " @ " + b + (m.transB() ? "^T" : ""));
                 Shape batch = broadcast(op, new Shape(a.dims().subList(0, a.rank() - 2)), new Shape(b.dims().subList(0, b.rank() - 2)));
                 List<Dim> d = new ArrayList<>(batch.dims());
-                d.add(a.dim(a.rank() - 2));
-                d.add(b.dim(b.rank() - 1));
+                d.add(am);
+                d.add(bn);
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }
             case Op.Conv2d c -> {

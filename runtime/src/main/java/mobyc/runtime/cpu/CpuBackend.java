@@ -1,6 +1,9 @@
 package mobyc.runtime.cpu;
 
 import java.util.Objects;
+import mobyc.compiler.fuse.Pipeline;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.lower.Lower;
 import mobyc.compiler.lower.Program;
 import mobyc.runtime.Backend;
 import mobyc.runtime.Executable;
@@ -12,7 +15,8 @@ import mobyc.runtime.Executable;
  * {@code jdk.incubator.vector} module (the launcher and the build add it) every kernel runs on the interp kernels,
  * its scalar twin, and the executable says so in one log line at compile time; so do the few kernels with no cpu
  * form (i32 reductions and matmul, see {@link CpuKernels#fast}). Select interp instead with
- * {@code -Dmobyc.backend=interp} or {@code --backend interp}.
+ * {@code -Dmobyc.backend=interp} or {@code --backend interp}. Before lowering it runs the compiler's backend
+ * passes ({@link Pipeline#backend}: transposes folded into GEMMs, fused kernels), which interp never sees.
  */
 public final class CpuBackend implements Backend {
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
@@ -40,6 +44,8 @@ public final class CpuBackend implements Backend {
             if (!b.dtype().isExecutable())
                 throw new IllegalArgumentException("cpu runs f32 and i32 tensors; buffer " + b.id()
                         + (b.name() != null ? " (" + b.name() + ")" : "") + " is " + b.dtype());
-        return new CpuExecutable(p, gemm != null ? gemm : Gemms.best(), vectorApiPresent());
+        Graph fused = Pipeline.backend(p.graph());
+        Program q = fused == p.graph() ? p : Lower.lower(fused);
+        return new CpuExecutable(q, gemm != null ? gemm : Gemms.best(), vectorApiPresent());
     }
 }

@@ -15,11 +15,13 @@ import mobyc.runtime.Tensor;
 final class CpuContractions {
     private CpuContractions() {}
 
-    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other. */
-    static void matmul(Gemm gemm, Tensor a, Tensor b, Tensor out) {
+    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
-        int m = (int) as[ra - 2], k = (int) as[ra - 1], n = (int) bs[rb - 1];
+        boolean ta = op.transA(), tb = op.transB();
+        int m = (int) (ta ? as[ra - 1] : as[ra - 2]), k = (int) (ta ? as[ra - 2] : as[ra - 1]), n = (int) (tb ? bs[rb - 2] : bs[rb - 1]);
+        int lda = ta ? m : k, ldb = tb ? k : n;
         long batches = Shapes.numel(Arrays.copyOf(os, ro - 2));
         MemorySegment am = a.segment(), bm = b.segment(), om = out.segment();
         if (out.numel() == 0) return;
@@ -27,8 +29,8 @@ final class CpuContractions {
             Simd.fill(om, 0, out.numel(), 0);
             return;
         }
-        if (b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
-            gemm.sgemm(false, false, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, n, 0f, om, 0, n);
+        if (!ta && b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
+            gemm.sgemm(false, tb, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, ldb, 0f, om, 0, n);
             return;
         }
         long[] batch = Arrays.copyOf(os, ro - 2);
@@ -37,7 +39,7 @@ final class CpuContractions {
             Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
             long aOff = ao.seek(from), bOff = bo.seek(from);
             for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
-                gemm.sgemm(false, false, m, n, k, 1f, am, aOff, k, bm, bOff, n, 0f, om, p * m * n, n);
+                gemm.sgemm(ta, tb, m, n, k, 1f, am, aOff, lda, bm, bOff, ldb, 0f, om, p * m * n, n);
         });
     }
 

@@ -13,6 +13,7 @@ import mobyc.compiler.ir.DType;
 import mobyc.compiler.lower.Program;
 import mobyc.runtime.Executable;
 import mobyc.runtime.InputBinding;
+import mobyc.runtime.KernelProfile;
 import mobyc.runtime.ParameterStore;
 import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
@@ -42,6 +43,7 @@ final class CpuExecutable implements Executable {
     private final Map<Long, ArrayDeque<Tensor>> pool = new HashMap<>();
     /** How many temporaries the pool had to allocate, over all runs. */
     private long allocated;
+    private volatile KernelProfile profile;
 
     CpuExecutable(Program program, Gemm gemm, boolean vector) {
         this.program = program;
@@ -73,6 +75,8 @@ final class CpuExecutable implements Executable {
         }
     }
 
+    @Override public void profile(KernelProfile p) { profile = p; }
+
     /** How many kernels run on the interp kernels. */
     int fallbackCount() {
         int n = 0;
@@ -95,8 +99,11 @@ final class CpuExecutable implements Executable {
             Tensor out = outputs.contains(kernel.output()) ? Tensor.zeros(target.dtype(), shape) : take(target.dtype(), shape);
             Tensor[] in = new Tensor[kernel.inputs().size()];
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
+            KernelProfile prof = profile;
+            long t0 = prof == null ? 0 : System.nanoTime();
             if (scalar[k]) Kernels.run(kernel.op(), in, out, ctx);
             else kernels.run(kernel.op(), in, out, ctx);
+            if (prof != null) prof.record(kernel.op().name(), Arrays.toString(shape), System.nanoTime() - t0);
             buffers[kernel.output()] = out;
             for (int b : kernel.inputs()) if (lastUse[b] == k) release(buffers, b);
             if (lastUse[kernel.output()] < 0) release(buffers, kernel.output()); // computed but never read

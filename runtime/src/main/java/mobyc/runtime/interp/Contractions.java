@@ -9,11 +9,13 @@ import mobyc.runtime.Tensor;
 final class Contractions {
     private Contractions() {}
 
-    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other. */
-    static void matmul(Tensor a, Tensor b, Tensor out) {
+    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
+    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
-        long m = as[ra - 2], k = as[ra - 1], n = bs[rb - 1];
+        long m = op.transA() ? as[ra - 1] : as[ra - 2], k = op.transA() ? as[ra - 2] : as[ra - 1], n = op.transB() ? bs[rb - 2] : bs[rb - 1];
+        // element (i, q) of A and (q, j) of B: strides by storage order
+        long ai = op.transA() ? 1 : k, aq = op.transA() ? m : 1, bq = op.transB() ? 1 : n, bj = op.transB() ? k : 1;
         long[] batch = Arrays.copyOf(os, ro - 2);
         long[] aBatch = Layout.broadcastStrides(Arrays.copyOf(as, ra - 2), Arrays.copyOf(Layout.strides(as), ra - 2), batch);
         long[] bBatch = Layout.broadcastStrides(Arrays.copyOf(bs, rb - 2), Arrays.copyOf(Layout.strides(bs), rb - 2), batch);
@@ -25,11 +27,11 @@ final class Contractions {
                     long at = oBase + i * n + j;
                     if (floating) {
                         double sum = 0;
-                        for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * k + q) * b.getFloat(bBase + q * n + j);
+                        for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * ai + q * aq) * b.getFloat(bBase + q * bq + j * bj);
                         out.setFloat(at, (float) sum);
                     } else {
                         long sum = 0;
-                        for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * k + q) * b.getInt(bBase + q * n + j);
+                        for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * ai + q * aq) * b.getInt(bBase + q * bq + j * bj);
                         out.setInt(at, (int) sum);
                     }
                 }

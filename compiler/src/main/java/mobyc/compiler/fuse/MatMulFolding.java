@@ -1,0 +1,53 @@
+package mobyc.compiler.fuse;
+
+import java.util.HashMap;
+import java.util.Map;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+
+/**
+ * Folds a transpose of the last two axes into the matmul that reads it: {@code matmul(permute(a, [.., r-1, r-2]), b)}
+ * becomes {@code matmul(a, b, transA)} (likewise for b), so the GEMM reads the stored matrix transposed and the
+ * permuted copy is never made. Preconditions: none (any graph); the permute stays when something else reads it, and
+ * dead permutes are dropped. Postcondition: no matmul operand is a last-two-axes transpose.
+ */
+public final class MatMulFolding {
+    private MatMulFolding() {}
+
+    public static Graph run(Graph g) {
+        boolean any = false;
+        for (Node n : g.nodes())
+            if (n.op() instanceof Op.MatMul && (swapsLastTwo(n.input(0)) || swapsLastTwo(n.input(1)))) any = true;
+        if (!any) return g;
+        Map<Node, Integer> readers = new HashMap<>();
+        for (Node n : g.nodes()) for (Node i : n.inputs()) readers.merge(i, 1, Integer::sum);
+        GraphBuilder b = new GraphBuilder(g.name());
+        Map<Node, Node> map = new HashMap<>();
+        for (Node n : g.nodes()) {
+            if (n.op() instanceof Op.MatMul m) {
+                Node l = n.input(0), r = n.input(1);
+                boolean ta = m.transA(), tb = m.transB();
+                if (swapsLastTwo(l)) { l = l.input(0); ta = !ta; }
+                if (swapsLastTwo(r)) { r = r.input(0); tb = !tb; }
+                map.put(n, b.at(n.loc()).matmul(map.get(l), map.get(r), ta, tb));
+            } else {
+                map.put(n, b.at(n.loc()).copy(n, n.inputs().stream().map(map::get).toList()));
+            }
+        }
+        g.outputs().forEach((k, v) -> b.output(k, map.get(v)));
+        g.updates().forEach((k, v) -> b.update(k, map.get(v)));
+        return DeadCode.run(b.build());
+    }
+
+    /** Whether {@code n} is a permute that swaps exactly the last two axes. */
+    static boolean swapsLastTwo(Node n) {
+        if (!(n.op() instanceof Op.Permute p)) return false;
+        int[] perm = p.perm();
+        int r = perm.length;
+        if (r < 2 || perm[r - 1] != r - 2 || perm[r - 2] != r - 1) return false;
+        for (int i = 0; i < r - 2; i++) if (perm[i] != i) return false;
+        return true;
+    }
+}

@@ -1,0 +1,63 @@
+package mobyc.compiler.fuse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.Verifier;
+
+/**
+ * The order in which the graph passes run. Two points in a graph's life take passes:
+ * <ul>
+ *   <li>{@link #frontEnd}: after the front end built a model, before autodiff, for every backend. Passes here
+ *       replace a pattern by an op whose gradient rule autodiff then uses (the fused window attention), so
+ *       interp runs them too (their reference kernels are the semantic check).</li>
+ *   <li>{@link #backend}: what a compiling backend runs on the final graph (forward, or forward + backward)
+ *       before lowering: folding transposes into GEMMs, fusing elementwise chains, grouping multi-tensor updates.
+ *       The reference executor runs none of them.</li>
+ * </ul>
+ * {@code -Dmobyc.fuse=none} turns every pass off (to compare against, or to find a pass's bug); each pass is
+ * checked by the {@link Verifier} after it runs.
+ */
+public final class Pipeline {
+    public static final String PROPERTY = "mobyc.fuse";
+
+    /** A named graph-to-graph pass. */
+    public record Pass(String name, UnaryOperator<Graph> run) {}
+
+    private Pipeline() {}
+
+    /** Passes that run on every model the front end builds, before autodiff. */
+    public static List<Pass> frontEndPasses() {
+        List<Pass> passes = new ArrayList<>();
+        return passes;
+    }
+
+    /** Passes a compiling backend (cpu) runs before lowering. */
+    public static List<Pass> backendPasses() {
+        List<Pass> passes = new ArrayList<>();
+        passes.add(new Pass("fold-transposes", MatMulFolding::run));
+        return passes;
+    }
+
+    public static Graph frontEnd(Graph g) { return run(g, frontEndPasses()); }
+
+    public static Graph backend(Graph g) { return run(g, backendPasses()); }
+
+    /** Whether passes are on ({@code -Dmobyc.fuse} unset or not "none"). */
+    public static boolean enabled() { return !"none".equals(System.getProperty(PROPERTY)); }
+
+    static Graph run(Graph g, List<Pass> passes) {
+        if (!enabled()) return g;
+        for (Pass p : passes) {
+            Graph next = p.run().apply(g);
+            if (next != g) {
+                List<String> problems = Verifier.check(next);
+                if (!problems.isEmpty())
+                    throw new IllegalStateException("pass " + p.name() + " broke " + g.name() + ": " + problems.getFirst());
+                g = next;
+            }
+        }
+        return g;
+    }
+}
