@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Flops;
 import mobyc.compiler.lower.Program;
 import mobyc.runtime.Executable;
 import mobyc.runtime.InputBinding;
@@ -103,7 +104,7 @@ final class CpuExecutable implements Executable {
             long t0 = prof == null ? 0 : System.nanoTime();
             if (scalar[k]) Kernels.run(kernel.op(), in, out, ctx);
             else kernels.run(kernel.op(), in, out, ctx);
-            if (prof != null) prof.record(kernel.op().name(), Arrays.toString(shape), System.nanoTime() - t0);
+            if (prof != null) profile(prof, kernel, shape, bindings, System.nanoTime() - t0);
             buffers[kernel.output()] = out;
             for (int b : kernel.inputs()) if (lastUse[b] == k) release(buffers, b);
             if (lastUse[kernel.output()] < 0) release(buffers, kernel.output()); // computed but never read
@@ -111,6 +112,12 @@ final class CpuExecutable implements Executable {
         LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return result;
+    }
+
+    private void profile(KernelProfile prof, Program.Kernel kernel, long[] shape, Map<String, Long> bindings, long nanos) {
+        long flops = Flops.of(program.graph().nodes().get(kernel.nodeId())).evaluate(bindings);
+        String detail = Arrays.toString(shape) + (kernel.op().attrs().isEmpty() ? "" : " " + kernel.op().attrs());
+        prof.record(kernel.op().name(), detail, nanos, kernel.op() instanceof mobyc.compiler.ir.Op.MatMul ? flops : 0);
     }
 
     /** Returns a temporary that is neither an output nor an update to the pool. */
