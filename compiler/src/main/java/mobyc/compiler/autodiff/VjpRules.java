@@ -34,6 +34,7 @@ final class VjpRules {
         RULES.put(Op.Roll.class, MovementRules::roll);
         RULES.put(Op.Pad.class, MovementRules::pad);
         RULES.put(Op.Gather.class, MovementRules::gather);
+        RULES.put(Op.Attention.class, AttentionRules::attention);
     }
 
     /** The rule for an op, or null when no gradient flows through it (sources, random numbers, gradients of convs). */

@@ -30,6 +30,7 @@ public final class Pipeline {
     /** Passes that run on every model the front end builds, before autodiff. */
     public static List<Pass> frontEndPasses() {
         List<Pass> passes = new ArrayList<>();
+        passes.add(new Pass("attention", AttentionFusion::run));
         return passes;
     }
 

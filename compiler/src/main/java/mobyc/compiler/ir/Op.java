@@ -186,4 +186,28 @@ public sealed interface Op {
 
     /** Rows of a table by an integer index: out[i..., j...] = table[index[i...], j...]. */
     record Gather() implements Op { public String name() { return "gather"; } }
+
+    // ---- fused attention (the front end's attention pass makes these; see compiler.fuse.AttentionFusion) ---------
+    /**
+     * Multi-head (window) attention without the attention tensor. Inputs: qkv [Bw, n, 3 * dim] (per token q, k, v of
+     * dim = heads * hd channels each, as a qkv Linear writes them), then bias [heads, n, n] if {@code hasBias}, then
+     * mask [nW, n, n] if {@code hasMask} (window w adds mask[w % nW]; nW divides Bw). Output [Bw, n, dim], heads
+     * merged: out[w, i, h * hd + d] = sum_j softmax_j(scale q_i . k_j + bias[h, i, j] + mask[w % nW, i, j]) v[j, d].
+     */
+    record Attention(int heads, double scale, boolean hasBias, boolean hasMask) implements Op {
+        public String name() { return "attention"; }
+        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasBias ? ", bias" : "") + (hasMask ? ", mask" : ""); }
+    }
+
+    /** The gradient of {@link Attention} in qkv: inputs as the attention's, then the output gradient [Bw, n, dim]; shape of qkv. */
+    record AttentionGrad(int heads, double scale, boolean hasBias, boolean hasMask) implements Op {
+        public String name() { return "attention_grad"; }
+        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasBias ? ", bias" : "") + (hasMask ? ", mask" : ""); }
+    }
+
+    /** The gradient of {@link Attention} in its bias: inputs qkv, bias, mask (if {@code hasMask}), output gradient; shape [heads, n, n]. */
+    record AttentionBiasGrad(int heads, double scale, boolean hasMask) implements Op {
+        public String name() { return "attention_bias_grad"; }
+        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasMask ? ", mask" : ""); }
+    }
 }

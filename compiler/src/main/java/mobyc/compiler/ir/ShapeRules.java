@@ -214,7 +214,47 @@ public final class ShapeRules {
                 d.addAll(t.dims().subList(1, t.rank()));
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }
+            case Op.Attention a -> {
+                arity(op, in, 1 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
+                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());
+                yield new Result(in.get(0).dtype(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))));
+            }
+            case Op.AttentionGrad a -> {
+                arity(op, in, 2 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
+                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());
+                expectShape(op, in.getLast(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))), "output gradient");
+                yield same(in.get(0));
+            }
+            case Op.AttentionBiasGrad a -> {
+                arity(op, in, 3 + (a.hasMask() ? 1 : 0));
+                Shape qkv = attention(op, in, a.heads(), true, a.hasMask());
+                expectShape(op, in.getLast(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))), "output gradient");
+                yield same(in.get(1));
+            }
         };
+    }
+
+    /** Checks the operands of the fused attention ops (qkv [Bw, n, 3 * heads * hd], bias, mask); returns qkv's shape. */
+    private static Shape attention(Op op, List<Node> in, int heads, boolean hasBias, boolean hasMask) {
+        Node qkv = in.get(0);
+        floating(op, qkv);
+        Shape x = qkv.shape();
+        if (x.rank() != 3 || !x.dim(2).isConstant() || heads <= 0 || x.dim(2).constant() % (3L * heads) != 0)
+            throw new ShapeException(op.name() + ": qkv must be [Bw, n, 3 * dim] with dim a multiple of " + heads + " heads, got " + x);
+        Dim n = x.dim(1);
+        int k = 1;
+        if (hasBias) {
+            sameType(op, qkv, in.get(k));
+            expectShape(op, in.get(k++), Shape.of(Dim.of(heads), n, n), "bias");
+        }
+        if (hasMask) {
+            Node mask = in.get(k);
+            sameType(op, qkv, mask);
+            Shape m = mask.shape();
+            if (m.rank() != 3 || !m.dim(1).equals(n) || !m.dim(2).equals(n) || x.dim(0).dividedBy(m.dim(0)) == null)
+                throw new ShapeException(op.name() + ": mask must be [nW, n, n] with nW dividing " + x.dim(0) + ", got " + m);
+        }
+        return x;
     }
 
     private static Result same(Node n) { return new Result(n.dtype(), n.shape()); }

@@ -64,6 +64,9 @@ final class CpuKernels {
             case Op.Roll r -> CpuMovement.roll(r, in[0], out);
             case Op.Pad p -> CpuMovement.pad(p, in[0], out);
             case Op.Gather g -> CpuMovement.gather(in[0], in[1], out);
+            case Op.Attention a -> CpuAttention.forward(a, in, out);
+            case Op.AttentionGrad a -> CpuAttention.grad(a, in, out);
+            case Op.AttentionBiasGrad a -> CpuAttention.biasGrad(workspace, a, in, out);
         }
     }
 
