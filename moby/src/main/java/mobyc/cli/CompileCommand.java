@@ -5,22 +5,31 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import mobyc.compiler.fuse.Pipeline;
+import mobyc.compiler.ir.Op;
 import mobyc.compiler.ir.Printer;
+import mobyc.compiler.kernel.FusedKernel;
 import mobyc.compiler.lower.Lower;
 import mobyc.compiler.lower.Program;
 import mobyc.dsl.Compilation;
 import mobyc.dsl.Frontend;
 import mobyc.dsl.diag.Diagnostics;
+import mobyc.runtime.cpu.codegen.KernelCompiler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code mobyc compile FILE --module NAME --emit ir|kernels|memory}: shows what the compiler makes of a module. */
-@Command(name = "compile", description = {"Compile a module and print its graph IR (--emit ir), kernel program (--emit kernels) or memory plan (--emit memory).",
+/**
+ * {@code mobyc compile FILE --module NAME --emit ir|kernels|java|memory}: shows what the compiler makes of a module.
+ * {@code kernels} and {@code java} show the program after the cpu backend's passes: the kernel list with each fused
+ * kernel's IR, or the Java source the cpu backend generates for each fused kernel.
+ */
+@Command(name = "compile", description = {"Compile a module and print its graph IR (--emit ir), kernel program with the fused kernels' IR (--emit kernels),",
+        "the Java source of the cpu backend's fused kernels (--emit java) or memory plan (--emit memory).",
         "--train --backward compiles the training step (forward in training mode, loss, gradients)."})
 final class CompileCommand implements Callable<Integer> {
-    enum Emit { ir, kernels, memory }
+    enum Emit { ir, kernels, java, memory }
 
     @Parameters(index = "0", paramLabel = "FILE") Path file;
     @Option(names = "--module", paramLabel = "NAME", description = "Module (or top-level function) to compile; default: the last module of FILE.") String module;
@@ -44,10 +53,12 @@ final class CompileCommand implements Callable<Integer> {
             var o = g.outputs().get("out");
             g = o != null && o.shape().rank() == 0 ? mobyc.compiler.autodiff.Autodiff.differentiate(g, "out") : mobyc.train.ClassifierProgram.training(g);
         }
+        if (emit == Emit.kernels || emit == Emit.java) g = Pipeline.backend(g); // what the cpu backend compiles
         Program program = emit == Emit.ir ? null : Lower.lower(g);
         switch (emit) {
             case ir -> out.print(Printer.print(g));
-            case kernels -> out.print(kernels(program));
+            case kernels -> out.print(kernels(program) + fusedKernels(program, false));
+            case java -> out.print(fusedKernels(program, true));
             case memory -> { }
         }
         if (program != null) {
@@ -56,9 +67,24 @@ final class CompileCommand implements Callable<Integer> {
             for (Program.Buffer buf : program.buffers()) for (String sym : buf.shape().symbols()) bind.put(sym, batch);
             var plan = mobyc.compiler.plan.MemoryPlan.of(program, bind);
             long temps = program.buffers().stream().filter(x -> x.kind() == Program.Kind.TEMP).count();
-            out.println((emit == Emit.kernels ? "// " : "") + plan.summary((int) temps) + (bind.isEmpty() ? "" : " (at " + String.join(", ", bind.keySet()) + " = " + batch + ")"));
+            if (emit != Emit.java) out.println((emit == Emit.kernels ? "// " : "") + plan.summary((int) temps) + (bind.isEmpty() ? "" : " (at " + String.join(", ", bind.keySet()) + " = " + batch + ")"));
         }
         return Main.OK;
+    }
+
+    /** Each distinct fused kernel of {@code p} once: its IR, or the Java source the cpu backend compiles. */
+    static String fusedKernels(Program p, boolean java) {
+        java.util.LinkedHashMap<FusedKernel, List<Integer>> where = new java.util.LinkedHashMap<>();
+        for (Program.Kernel k : p.kernels())
+            if (k.op() instanceof Op.Fused f) where.computeIfAbsent(f.kernel(), x -> new ArrayList<>()).add(k.output());
+        StringBuilder sb = new StringBuilder();
+        where.forEach((k, outs) -> {
+            sb.append("\n// ").append(k.summary()).append(" -> ");
+            for (int i = 0; i < outs.size(); i++) sb.append(i == 0 ? "b" : ", b").append(outs.get(i));
+            sb.append('\n').append(java ? KernelCompiler.source(k).text() : k.toString());
+        });
+        if (java && where.isEmpty()) sb.append("// no fused kernels\n");
+        return sb.toString();
     }
 
     static String kernels(Program p) {

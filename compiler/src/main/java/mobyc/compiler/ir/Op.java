@@ -210,4 +210,14 @@ public sealed interface Op {
         public String name() { return "attention_bias_grad"; }
         public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasMask ? ", mask" : ""); }
     }
+
+    // ---- fused elementwise kernels (the backend's elementwise-fusion pass makes these) ------------------------
+    /**
+     * A chain of elementwise ops computed as one kernel (see {@link mobyc.compiler.kernel.FusedKernel}): the node's
+     * inputs are the kernel's inputs in order; its dtype and shape are the kernel's.
+     */
+    record Fused(mobyc.compiler.kernel.FusedKernel kernel) implements Op {
+        public String name() { return "fused"; }
+        public String attrs() { return kernel.summary(); }
+    }
 }

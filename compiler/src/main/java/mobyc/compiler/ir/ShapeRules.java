@@ -214,6 +214,15 @@ public final class ShapeRules {
                 d.addAll(t.dims().subList(1, t.rank()));
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }
+            case Op.Fused f -> {
+                arity(op, in, f.kernel().inputs().size());
+                for (int i = 0; i < in.size(); i++) {
+                    var k = f.kernel().inputs().get(i);
+                    if (in.get(i).dtype() != k.dtype() || !in.get(i).shape().equals(k.shape()))
+                        throw new ShapeException("fused: operand " + i + " is " + in.get(i).dtype() + in.get(i).shape() + ", the kernel reads " + k.dtype() + k.shape());
+                }
+                yield new Result(f.kernel().dtype(), f.kernel().shape());
+            }
             case Op.Attention a -> {
                 arity(op, in, 1 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
                 Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());

@@ -46,6 +46,7 @@ public final class CpuBackend implements Backend {
                         + (b.name() != null ? " (" + b.name() + ")" : "") + " is " + b.dtype());
         Graph fused = Pipeline.backend(p.graph());
         Program q = fused == p.graph() ? p : Lower.lower(fused);
+        if (vectorApiPresent()) CpuFused.prepare(q); // all fused kernels of the program in one javac task, or from the caches
         return new CpuExecutable(q, gemm != null ? gemm : Gemms.best(), vectorApiPresent());
     }
 }

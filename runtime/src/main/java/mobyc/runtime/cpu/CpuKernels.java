@@ -28,6 +28,7 @@ final class CpuKernels {
             case Op.Binary b -> true;
             case Op.Reduce r -> !integer;
             case Op.MatMul m -> !integer;
+            case Op.Fused f -> CpuFused.available();
             default -> true;
         };
     }
@@ -64,6 +65,7 @@ final class CpuKernels {
             case Op.Roll r -> CpuMovement.roll(r, in[0], out);
             case Op.Pad p -> CpuMovement.pad(p, in[0], out);
             case Op.Gather g -> CpuMovement.gather(in[0], in[1], out);
+            case Op.Fused f -> CpuFused.run(f.kernel(), in, out);
             case Op.Attention a -> CpuAttention.forward(a, in, out);
             case Op.AttentionGrad a -> CpuAttention.grad(a, in, out);
             case Op.AttentionBiasGrad a -> CpuAttention.biasGrad(workspace, a, in, out);

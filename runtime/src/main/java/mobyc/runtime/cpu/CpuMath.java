@@ -36,7 +36,7 @@ import jdk.incubator.vector.VectorOperators;
  * that need an exponential run in blocks of three passes (arguments, exponential, result): one loop doing all of
  * it would be too big for the JIT to compile into vector code.
  */
-final class CpuMath {
+public final class CpuMath {
     private CpuMath() {}
 
     // ---- exp ------------------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ final class CpuMath {
     private static final float LOG2E_F = 1.44269504088896341f, LN2_HI_F = 0.693359375f, LN2_LO_F = -2.12194440e-4f;
 
     /** out[i] = exp(x[i]) for whole vectors of FL from {@code from}; returns where it stopped. */
-    static long exp(MemorySegment xs, MemorySegment out, long from, long to) { return expShifted(xs, out, from, to, 0f); }
+    public static long exp(MemorySegment xs, MemorySegment out, long from, long to) { return expShifted(xs, out, from, to, 0f); }
 
     /** out[i] = exp(x[i] - shift), x[i] - shift rounded to float, for whole vectors of FL. */
     static long expShifted(MemorySegment xs, MemorySegment out, long from, long to, float shift) {
@@ -96,7 +96,7 @@ final class CpuMath {
     private static final double SQRT2 = Math.sqrt(2), LN2 = Math.log(2);
 
     /** out[i] = log(x[i]) for whole vectors of DL; 0 gives -infinity, negatives and NaN give NaN. */
-    static long log(MemorySegment xs, MemorySegment out, long from, long to) {
+    public static long log(MemorySegment xs, MemorySegment out, long from, long to) {
         DoubleVector c9 = DoubleVector.broadcast(D, 1.0 / 19), c8 = DoubleVector.broadcast(D, 1.0 / 17);
         DoubleVector c7 = DoubleVector.broadcast(D, 1.0 / 15), c6 = DoubleVector.broadcast(D, 1.0 / 13);
         DoubleVector c5 = DoubleVector.broadcast(D, 1.0 / 11), c4 = DoubleVector.broadcast(D, 1.0 / 9);
@@ -124,7 +124,7 @@ final class CpuMath {
     // ---- sigmoid --------------------------------------------------------------------------------------------
 
     /** out[i] = 1 / (1 + exp(-x[i])) over [from, to): e = exp(-|x|) never overflows; e/(1+e) for negative x. */
-    static void sigmoid(MemorySegment xs, MemorySegment out, long from, long to) {
+    public static void sigmoid(MemorySegment xs, MemorySegment out, long from, long to) {
         long i = from;
         for (; i + FL <= to; i += FL) FloatVector.fromMemorySegment(F, xs, i << 2, LE).abs().neg().intoMemorySegment(out, i << 2, LE);
         for (; i < to; i++) Simd.set(out, i, -Math.abs(Simd.get(xs, i)));
@@ -151,12 +151,12 @@ final class CpuMath {
 
     private enum Fn { TANH, ERF, GELU }
 
-    static long tanh(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.TANH, xs, out, from, to); }
+    public static long tanh(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.TANH, xs, out, from, to); }
 
-    static long erf(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.ERF, xs, out, from, to); }
+    public static long erf(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.ERF, xs, out, from, to); }
 
     /** gelu(x) = x/2 (1 + erf(x / sqrt 2)). */
-    static long gelu(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.GELU, xs, out, from, to); }
+    public static long gelu(MemorySegment xs, MemorySegment out, long from, long to) { return blocks(Fn.GELU, xs, out, from, to); }
 
     private static long blocks(Fn fn, MemorySegment xs, MemorySegment out, long from, long to) {
         double[] buf = SCRATCH.get();
