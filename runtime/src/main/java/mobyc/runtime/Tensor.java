@@ -53,6 +53,18 @@ public final class Tensor {
         return new Tensor(dtype, shape, data);
     }
 
+    /**
+     * A tensor over existing memory (an executor's arena): {@code data} must hold exactly the shape's elements at
+     * 4 bytes each. Nothing is copied or cleared; writes go to {@code data}.
+     */
+    public static Tensor over(MemorySegment data, DType dtype, long... shape) {
+        if (dtype == null || !dtype.isExecutable()) throw new IllegalArgumentException("tensors hold f32 or i32 elements, not " + dtype);
+        long numel = checkedNumel(shape);
+        if (data.byteSize() != numel * ELEMENT_BYTES)
+            throw new IllegalArgumentException("over: " + data.byteSize() + " bytes for " + numel + " elements");
+        return new Tensor(dtype, shape, data);
+    }
+
     /** A tensor of the given type and shape filled with zeros. */
     public static Tensor zeros(DType dtype, long... shape) { return new Tensor(dtype, shape); }
 

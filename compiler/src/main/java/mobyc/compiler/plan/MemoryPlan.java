@@ -2,9 +2,12 @@ package mobyc.compiler.plan;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import mobyc.compiler.ir.Op;
 import mobyc.compiler.lower.Program;
 
 /**
@@ -12,27 +15,34 @@ import mobyc.compiler.lower.Program;
  * kernel that reads it; outputs and state updates live to the end) and an offset for each in one arena, so that
  * buffers whose lives do not overlap share bytes. Kernels are visited in order; a buffer is placed in the
  * lowest-offset free block that fits (first fit, freed blocks coalesce), and freed after its last reader.
- * Bound buffers (inputs, parameters, state) are not in the arena.
+ * A reshape or stop_gradient of a temporary is an alias: it takes its operand's bytes (no copy, no kernel), and
+ * the operand lives as long as its last alias is read. Bound buffers (inputs, parameters, state) are not in the
+ * arena; with {@code outputsInArena} false neither are outputs (an executor hands those out as fresh tensors).
  *
- * @param offsets    arena offset of each buffer id, -1 for bound buffers
+ * @param offsets    arena offset of each buffer id, -1 for buffers outside the arena
  * @param bytes      size of each buffer id in bytes (aligned)
  * @param first      index of the kernel that writes each temporary (-1 for bound buffers)
  * @param last       index of the last kernel that needs it (kernels.size() when it is an output or update)
+ * @param aliasOf    for each buffer, the buffer whose bytes it shares, or -1
  * @param arenaBytes the arena: the peak bytes of temporaries
  * @param naiveBytes the sum of all temporaries (one buffer per kernel, no reuse)
  * @param boundBytes inputs, parameters and state
  */
-public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, long arenaBytes, long naiveBytes, long boundBytes) {
+public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, int[] aliasOf, long arenaBytes, long naiveBytes, long boundBytes) {
     public static final int ALIGN = 64;
 
-    /** Plans {@code p} with its symbolic sizes bound ({@code B -> 64}). */
-    public static MemoryPlan of(Program p, Map<String, Long> bindings) {
+    /** Plans {@code p} with its symbolic sizes bound ({@code B -> 64}), outputs in the arena (the peak to report). */
+    public static MemoryPlan of(Program p, Map<String, Long> bindings) { return of(p, bindings, true); }
+
+    /** Plans {@code p}; with {@code outputsInArena} false the outputs are left to the executor. */
+    public static MemoryPlan of(Program p, Map<String, Long> bindings, boolean outputsInArena) {
         int nb = p.buffers().size(), nk = p.kernels().size();
         long[] bytes = new long[nb], offsets = new long[nb];
-        int[] first = new int[nb], last = new int[nb];
+        int[] first = new int[nb], last = new int[nb], alias = new int[nb];
         Arrays.fill(offsets, -1);
         Arrays.fill(first, -1);
         Arrays.fill(last, -1);
+        Arrays.fill(alias, -1);
         long bound = 0, naive = 0;
         for (Program.Buffer b : p.buffers()) {
             long n = 1;
@@ -46,11 +56,16 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
                 bound += size;
             }
         }
+        Set<Integer> results = new HashSet<>(p.outputs().values());
+        results.addAll(p.updates().values());
         for (int k = 0; k < nk; k++) {
             Program.Kernel kernel = p.kernels().get(k);
-            first[kernel.output()] = k;
-            last[kernel.output()] = Math.max(last[kernel.output()], k);
-            for (int in : kernel.inputs()) last[in] = Math.max(last[in], k);
+            int out = kernel.output();
+            first[out] = k;
+            last[out] = Math.max(last[out], k);
+            if (isView(kernel.op()) && plain(p, kernel.inputs().getFirst(), results) && plain(p, out, results))
+                alias[out] = root(alias, kernel.inputs().getFirst());
+            for (int in : kernel.inputs()) last[root(alias, in)] = Math.max(last[root(alias, in)], k);
         }
         for (int id : p.outputs().values()) last[id] = nk;
         for (int id : p.updates().values()) last[id] = nk;
@@ -58,16 +73,28 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
         List<List<Integer>> freeAfter = new ArrayList<>(nk + 1);
         for (int k = 0; k <= nk; k++) freeAfter.add(new ArrayList<>());
         for (Program.Buffer b : p.buffers())
-            if (b.kind() == Program.Kind.TEMP && first[b.id()] >= 0) freeAfter.get(Math.max(last[b.id()], first[b.id()])).add(b.id());
+            if (b.kind() == Program.Kind.TEMP && first[b.id()] >= 0 && alias[b.id()] < 0)
+                freeAfter.get(Math.max(last[b.id()], first[b.id()])).add(b.id());
 
         FreeList free = new FreeList();
+        Set<Integer> outside = outputsInArena ? Set.of() : new HashSet<>(p.outputs().values());
         for (int k = 0; k < nk; k++) {
             int out = p.kernels().get(k).output();
-            offsets[out] = free.allocate(bytes[out]);
-            for (int id : freeAfter.get(k)) free.release(offsets[id], bytes[id]);
+            if (alias[out] >= 0) offsets[out] = offsets[alias[out]];
+            else if (!outside.contains(out)) offsets[out] = free.allocate(bytes[out]);
+            for (int id : freeAfter.get(k)) if (offsets[id] >= 0) free.release(offsets[id], bytes[id]);
         }
-        return new MemoryPlan(offsets, bytes, first, last, free.end, naive, bound);
+        return new MemoryPlan(offsets, bytes, first, last, alias, free.end, naive, bound);
     }
+
+    /** Ops whose output is their operand's bytes seen with another shape. */
+    public static boolean isView(Op op) { return op instanceof Op.Reshape || op instanceof Op.StopGradient; }
+
+    private static boolean plain(Program p, int b, Set<Integer> results) {
+        return p.buffer(b).kind() == Program.Kind.TEMP && !results.contains(b);
+    }
+
+    private static int root(int[] alias, int b) { return alias[b] >= 0 ? alias[b] : b; }
 
     private static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
 
@@ -79,10 +106,11 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
         long allocate(long size) {
             if (size == 0) return 0;
             for (var e : blocks.entrySet()) {
-                if (e.getValue() >= size) {
-                    long at = e.getKey();
+                // read both before removing: TreeMap may reuse the removed entry for its successor
+                long at = e.getKey(), length = e.getValue();
+                if (length >= size) {
                     blocks.remove(at);
-                    if (e.getValue() > size) blocks.put(at + size, e.getValue() - size);
+                    if (length > size) blocks.put(at + size, length - size);
                     return at;
                 }
             }

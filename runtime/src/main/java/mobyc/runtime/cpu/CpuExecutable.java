@@ -1,6 +1,7 @@
 package mobyc.runtime.cpu;
 
-import java.util.ArrayDeque;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,6 +13,7 @@ import java.util.TreeMap;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Flops;
 import mobyc.compiler.lower.Program;
+import mobyc.compiler.plan.MemoryPlan;
 import mobyc.runtime.Executable;
 import mobyc.runtime.InputBinding;
 import mobyc.runtime.KernelProfile;
@@ -22,11 +24,11 @@ import mobyc.runtime.interp.Kernels;
 
 /**
  * Runs a program kernel by kernel with the cpu kernels, or the interp kernel where {@link CpuKernels#fast} says
- * the cpu has none (decided here, once, and logged in one line). Temporaries, including values that only feed
- * state updates, come from a pool of buffers keyed by element count and go back to it after their last use, so
- * after the first run a steady stream of runs allocates only the outputs it hands out. Kernels write every
- * element of their output, so pooled buffers are not cleared. Outputs, updates and errors behave as interp's.
- * One run at a time: {@link #run} is synchronized.
+ * the cpu has none (decided here, once, and logged in one line). Temporaries live in one arena laid out by the
+ * compiler's {@link MemoryPlan} (planned once per set of bound sizes, the arena kept between runs and grown only
+ * when a larger plan needs it); reshapes and stop_gradients of temporaries are views, not kernels. Outputs are
+ * fresh tensors each run. Kernels write every element of their output, so arena bytes are not cleared. Outputs,
+ * updates and errors behave as interp's. One run at a time: {@link #run} is synchronized.
  */
 final class CpuExecutable implements Executable {
     private static final System.Logger LOG = System.getLogger(CpuExecutable.class.getName());
@@ -35,14 +37,11 @@ final class CpuExecutable implements Executable {
     private final CpuKernels kernels;
     /** Per kernel: run the interp kernel instead. */
     private final boolean[] scalar;
-    /** For each buffer, the index of the last kernel that reads it (-1 if none). */
-    private final int[] lastUse;
     private final Set<Integer> outputs = new HashSet<>();
-    /** Buffers that outlive the kernels: outputs and updates. */
-    private final Set<Integer> results = new HashSet<>();
-    /** Free temporaries by element count. */
-    private final Map<Long, ArrayDeque<Tensor>> pool = new HashMap<>();
-    /** How many temporaries the pool had to allocate, over all runs. */
+    /** Plans by bound sizes. */
+    private final Map<Map<String, Long>, MemoryPlan> plans = new HashMap<>();
+    private MemorySegment arena = MemorySegment.NULL;
+    /** How many times the arena had to be (re)allocated, over all runs. */
     private long allocated;
     private volatile KernelProfile profile;
 
@@ -51,19 +50,14 @@ final class CpuExecutable implements Executable {
         List<Program.Kernel> list = program.kernels();
         this.kernels = vector ? new CpuKernels(gemm) : null;
         this.scalar = new boolean[list.size()];
-        this.lastUse = new int[program.buffers().size()];
-        Arrays.fill(lastUse, -1);
         TreeMap<String, Integer> fallbacks = new TreeMap<>();
         for (int k = 0; k < list.size(); k++) {
             Program.Kernel kernel = list.get(k);
-            for (int b : kernel.inputs()) lastUse[b] = k;
             List<DType> types = kernel.inputs().stream().map(b -> program.buffer(b).dtype()).toList();
             scalar[k] = !vector || !CpuKernels.fast(kernel.op(), types);
             if (scalar[k]) fallbacks.merge(kernel.op().name() + (types.isEmpty() ? "" : " " + types.getFirst()), 1, Integer::sum);
         }
         outputs.addAll(program.outputs().values());
-        results.addAll(outputs);
-        results.addAll(program.updates().values());
         if (!vector) {
             LOG.log(System.Logger.Level.INFO, "cpu: module jdk.incubator.vector is absent (add --add-modules jdk.incubator.vector);"
                     + " all {0} kernels of {1} run on the interp scalar kernels", list.size(), program.graph().name());
@@ -85,29 +79,43 @@ final class CpuExecutable implements Executable {
         return n;
     }
 
-    /** How many temporaries have been allocated so far (constant once runs repeat the same shapes). */
+    /** How many times the temporaries' arena has been allocated so far (constant once runs repeat the same shapes). */
     synchronized long temporariesAllocated() { return allocated; }
+
+    /** The plan this executable uses for the given bound sizes. */
+    synchronized MemoryPlan plan(Map<String, Long> bindings) {
+        return plans.computeIfAbsent(Map.copyOf(bindings), b -> MemoryPlan.of(program, b, false));
+    }
 
     @Override
     public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
         Map<String, Long> bindings = InputBinding.bind(program, inputs, store);
         Tensor[] buffers = InputBinding.sources(program, inputs, store);
+        MemoryPlan plan = plan(bindings);
+        if (arena.byteSize() < plan.arenaBytes()) {
+            arena = Arena.ofAuto().allocate(plan.arenaBytes(), MemoryPlan.ALIGN);
+            allocated++;
+        }
         List<Program.Kernel> list = program.kernels();
+        KernelProfile prof = profile;
         for (int k = 0; k < list.size(); k++) {
             Program.Kernel kernel = list.get(k);
-            Program.Buffer target = program.buffer(kernel.output());
+            int o = kernel.output();
+            Program.Buffer target = program.buffer(o);
             long[] shape = InputBinding.shapeOf(target, bindings);
-            Tensor out = outputs.contains(kernel.output()) ? Tensor.zeros(target.dtype(), shape) : take(target.dtype(), shape);
+            if (plan.aliasOf()[o] >= 0) { // a view of its operand's bytes
+                buffers[o] = buffers[kernel.inputs().getFirst()].reinterpret(target.dtype(), shape);
+                continue;
+            }
+            Tensor out = outputs.contains(o) ? Tensor.zeros(target.dtype(), shape)
+                    : Tensor.over(arena.asSlice(plan.offsets()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
             Tensor[] in = new Tensor[kernel.inputs().size()];
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
-            KernelProfile prof = profile;
             long t0 = prof == null ? 0 : System.nanoTime();
             if (scalar[k]) Kernels.run(kernel.op(), in, out, ctx);
             else kernels.run(kernel.op(), in, out, ctx);
             if (prof != null) profile(prof, kernel, shape, bindings, System.nanoTime() - t0);
-            buffers[kernel.output()] = out;
-            for (int b : kernel.inputs()) if (lastUse[b] == k) release(buffers, b);
-            if (lastUse[kernel.output()] < 0) release(buffers, kernel.output()); // computed but never read
+            buffers[o] = out;
         }
         LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
@@ -120,35 +128,11 @@ final class CpuExecutable implements Executable {
         prof.record(kernel.op().name(), detail, nanos, kernel.op() instanceof mobyc.compiler.ir.Op.MatMul ? flops : 0);
     }
 
-    /** Returns a temporary that is neither an output nor an update to the pool. */
-    private void release(Tensor[] buffers, int b) {
-        if (results.contains(b) || program.buffer(b).kind() != Program.Kind.TEMP || buffers[b] == null) return;
-        pool.computeIfAbsent(buffers[b].numel(), n -> new ArrayDeque<>()).push(buffers[b]);
-        buffers[b] = null;
-    }
-
-    private Tensor take(DType dtype, long[] shape) {
-        ArrayDeque<Tensor> free = pool.get(Tensor.checkedNumel(shape));
-        if (free == null || free.isEmpty()) {
-            allocated++;
-            return Tensor.zeros(dtype, shape);
-        }
-        return free.pop().reinterpret(dtype, shape);
-    }
-
-    /**
-     * Takes every new state value first (a state may be updated to another state's old value), then writes them;
-     * values that are not outputs then go back to the pool.
-     */
+    /** Takes every new state value first (a state may be updated to another state's old value), then writes them. */
     private void applyUpdates(Tensor[] buffers, ParameterStore store) {
         LinkedHashMap<String, Tensor> values = new LinkedHashMap<>();
         program.updates().forEach((path, b) ->
                 values.put(path, program.buffer(b).kind() == Program.Kind.TEMP ? buffers[b] : buffers[b].copy()));
         values.forEach((path, v) -> store.states().get(path).copyFrom(v));
-        for (int b : new HashSet<>(program.updates().values())) {
-            if (outputs.contains(b) || program.buffer(b).kind() != Program.Kind.TEMP) continue;
-            pool.computeIfAbsent(buffers[b].numel(), n -> new ArrayDeque<>()).push(buffers[b]);
-            buffers[b] = null;
-        }
     }
 }
