@@ -15,20 +15,22 @@ import mobyc.compiler.lower.Program;
  * kernel that reads it; outputs and state updates live to the end) and an offset for each in one arena, so that
  * buffers whose lives do not overlap share bytes. Kernels are visited in order; a buffer is placed in the
  * lowest-offset free block that fits (first fit, freed blocks coalesce), and freed after its last reader.
- * A reshape or stop_gradient of a temporary is an alias: it takes its operand's bytes (no copy, no kernel), and
- * the operand lives as long as its last alias is read. Bound buffers (inputs, parameters, state) are not in the
+ * A reshape or stop_gradient of a temporary, and a step-1 slice of one whose range is contiguous (every axis
+ * before the sliced one has size 1), is a view: it takes (some of) its operand's bytes, no copy and no kernel, and
+ * the operand lives as long as its last view is needed. A view may be a state update, not an output. Bound buffers (inputs, parameters, state) are not in the
  * arena; with {@code outputsInArena} false neither are outputs (an executor hands those out as fresh tensors).
  *
  * @param offsets    arena offset of each buffer id, -1 for buffers outside the arena
  * @param bytes      size of each buffer id in bytes (aligned)
  * @param first      index of the kernel that writes each temporary (-1 for bound buffers)
  * @param last       index of the last kernel that needs it (kernels.size() when it is an output or update)
- * @param aliasOf    for each buffer, the buffer whose bytes it shares, or -1
+ * @param aliasOf    for each buffer, the buffer whose bytes it views (never itself a view), or -1
+ * @param viewOffset for each view, its first byte within that buffer
  * @param arenaBytes the arena: the peak bytes of temporaries
  * @param naiveBytes the sum of all temporaries (one buffer per kernel, no reuse)
  * @param boundBytes inputs, parameters and state
  */
-public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, int[] aliasOf, long arenaBytes, long naiveBytes, long boundBytes) {
+public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, int[] aliasOf, long[] viewOffset, long arenaBytes, long naiveBytes, long boundBytes) {
     public static final int ALIGN = 64;
 
     /** Plans {@code p} with its symbolic sizes bound ({@code B -> 64}), outputs in the arena (the peak to report). */
@@ -39,6 +41,7 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
         int nb = p.buffers().size(), nk = p.kernels().size();
         long[] bytes = new long[nb], offsets = new long[nb];
         int[] first = new int[nb], last = new int[nb], alias = new int[nb];
+        long[] viewOffset = new long[nb];
         Arrays.fill(offsets, -1);
         Arrays.fill(first, -1);
         Arrays.fill(last, -1);
@@ -56,19 +59,22 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
                 bound += size;
             }
         }
-        Set<Integer> results = new HashSet<>(p.outputs().values());
-        results.addAll(p.updates().values());
+        Set<Integer> outputs = new HashSet<>(p.outputs().values());
         for (int k = 0; k < nk; k++) {
             Program.Kernel kernel = p.kernels().get(k);
             int out = kernel.output();
             first[out] = k;
             last[out] = Math.max(last[out], k);
-            if (isView(kernel.op()) && plain(p, kernel.inputs().getFirst(), results) && plain(p, out, results))
-                alias[out] = root(alias, kernel.inputs().getFirst());
-            for (int in : kernel.inputs()) last[root(alias, in)] = Math.max(last[root(alias, in)], k);
+            int in = kernel.inputs().isEmpty() ? -1 : kernel.inputs().getFirst();
+            long at = in < 0 ? -1 : viewStart(kernel.op(), p.buffer(in), bindings);
+            if (at >= 0 && plain(p, in, outputs) && plain(p, out, outputs)) {
+                alias[out] = root(alias, in);
+                viewOffset[out] = (alias[in] >= 0 ? viewOffset[in] : 0) + at;
+            }
+            for (int i : kernel.inputs()) last[root(alias, i)] = Math.max(last[root(alias, i)], k);
         }
         for (int id : p.outputs().values()) last[id] = nk;
-        for (int id : p.updates().values()) last[id] = nk;
+        for (int id : p.updates().values()) last[root(alias, id)] = last[id] = nk;
 
         List<List<Integer>> freeAfter = new ArrayList<>(nk + 1);
         for (int k = 0; k <= nk; k++) freeAfter.add(new ArrayList<>());
@@ -80,18 +86,32 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
         Set<Integer> outside = outputsInArena ? Set.of() : new HashSet<>(p.outputs().values());
         for (int k = 0; k < nk; k++) {
             int out = p.kernels().get(k).output();
-            if (alias[out] >= 0) offsets[out] = offsets[alias[out]];
+            if (alias[out] >= 0) offsets[out] = offsets[alias[out]] + viewOffset[out];
             else if (!outside.contains(out)) offsets[out] = free.allocate(bytes[out]);
             for (int id : freeAfter.get(k)) if (offsets[id] >= 0) free.release(offsets[id], bytes[id]);
         }
-        return new MemoryPlan(offsets, bytes, first, last, alias, free.end, naive, bound);
+        return new MemoryPlan(offsets, bytes, first, last, alias, viewOffset, free.end, naive, bound);
     }
 
-    /** Ops whose output is their operand's bytes seen with another shape. */
-    public static boolean isView(Op op) { return op instanceof Op.Reshape || op instanceof Op.StopGradient; }
+    /**
+     * Where the output of {@code op} starts within its operand {@code in}, in bytes, when it is a view of it (reshape,
+     * stop_gradient: 0; a step-1 slice with only size-1 axes before the sliced one: start x the bytes of one step along
+     * that axis); -1 when it is not a view.
+     */
+    public static long viewStart(Op op, Program.Buffer in, Map<String, Long> bindings) {
+        if (op instanceof Op.Reshape || op instanceof Op.StopGradient) return 0;
+        if (!(op instanceof Op.Slice s) || s.step() != 1) return -1;
+        long[] shape = in.shape().evaluate(bindings);
+        int axis = s.axis() < 0 ? s.axis() + shape.length : s.axis();
+        for (int i = 0; i < axis; i++) if (shape[i] != 1) return -1;
+        long inner = in.dtype().bytes();
+        for (int i = axis + 1; i < shape.length; i++) inner *= shape[i];
+        long start = Math.max(0, Math.min(s.start() < 0 ? s.start() + shape[axis] : s.start(), shape[axis]));
+        return start * inner;
+    }
 
-    private static boolean plain(Program p, int b, Set<Integer> results) {
-        return p.buffer(b).kind() == Program.Kind.TEMP && !results.contains(b);
+    private static boolean plain(Program p, int b, Set<Integer> outputs) {
+        return p.buffer(b).kind() == Program.Kind.TEMP && !outputs.contains(b);
     }
 
     private static int root(int[] alias, int b) { return alias[b] >= 0 ? alias[b] : b; }

@@ -26,7 +26,8 @@ import mobyc.runtime.interp.Kernels;
  * Runs a program kernel by kernel with the cpu kernels, or the interp kernel where {@link CpuKernels#fast} says
  * the cpu has none (decided here, once, and logged in one line). Temporaries live in one arena laid out by the
  * compiler's {@link MemoryPlan} (planned once per set of bound sizes, the arena kept between runs and grown only
- * when a larger plan needs it); reshapes and stop_gradients of temporaries are views, not kernels. Outputs are
+ * when a larger plan needs it); reshapes, stop_gradients and contiguous slices of temporaries are views, not
+ * kernels (see {@link MemoryPlan#viewStart}). Outputs are
  * fresh tensors each run. Kernels write every element of their output, so arena bytes are not cleared. Outputs,
  * updates and errors behave as interp's. One run at a time: {@link #run} is synchronized.
  */
@@ -104,7 +105,8 @@ final class CpuExecutable implements Executable {
             Program.Buffer target = program.buffer(o);
             long[] shape = InputBinding.shapeOf(target, bindings);
             if (plan.aliasOf()[o] >= 0) { // a view of its operand's bytes
-                buffers[o] = buffers[kernel.inputs().getFirst()].reinterpret(target.dtype(), shape);
+                MemorySegment root = buffers[plan.aliasOf()[o]].segment();
+                buffers[o] = Tensor.over(root.asSlice(plan.viewOffset()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
                 continue;
             }
             Tensor out = outputs.contains(o) ? Tensor.zeros(target.dtype(), shape)

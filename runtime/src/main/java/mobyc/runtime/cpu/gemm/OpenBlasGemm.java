@@ -12,13 +12,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ForkJoinTask;
+import mobyc.runtime.cpu.CpuPool;
 import mobyc.runtime.cpu.Gemm;
 
 /**
  * {@code cblas_sgemm} of OpenBLAS through the FFM API. The library is looked up as {@code -Dmobyc.openblas=PATH}
- * when set, else by the loader's names {@code libopenblas.so.0} and {@code libopenblas.so}. OpenBLAS runs on its own
- * threads ({@code OPENBLAS_NUM_THREADS}), not on {@link mobyc.runtime.cpu.CpuPool}. Heap segments are passed
- * through a critical downcall (no copy); off-heap ones through an ordinary one.
+ * when set, else by the loader's names {@code libopenblas.so.0} and {@code libopenblas.so}. OpenBLAS is set to one
+ * thread at load ({@code openblas_set_num_threads(1)}): the backend has one pool, {@link CpuPool}, and a large
+ * product called from outside it is split here into row (or column) blocks over that pool, one single-threaded
+ * sgemm per block; a product called from a pool worker (one of a batch) runs whole. OpenBLAS's own threads would
+ * spin between calls and take the cores from the pool's elementwise kernels. Heap segments are passed through a
+ * critical downcall (no copy); off-heap ones through an ordinary one.
  */
 public final class OpenBlasGemm implements Gemm {
     public static final String PROPERTY = "mobyc.openblas";
@@ -48,6 +53,7 @@ public final class OpenBlasGemm implements Gemm {
                 ValueLayout I = ValueLayout.JAVA_INT, F = ValueLayout.JAVA_FLOAT, P = ValueLayout.ADDRESS;
                 FunctionDescriptor d = FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I);
                 Linker linker = Linker.nativeLinker();
+                singleThreaded(lookup, linker, candidate);
                 return Optional.of(new OpenBlasGemm(candidate, linker.downcallHandle(symbol.get(), d),
                         linker.downcallHandle(symbol.get(), d, Linker.Option.critical(true))));
             } catch (IllegalArgumentException | IllegalCallerException | UnsatisfiedLinkError e) {
@@ -55,6 +61,17 @@ public final class OpenBlasGemm implements Gemm {
             }
         }
         return Optional.empty();
+    }
+
+    /** Calls openblas_set_num_threads(1) where the library has it (a reference BLAS has no threads to set). */
+    private static void singleThreaded(SymbolLookup lookup, Linker linker, String library) {
+        Optional<MemorySegment> set = lookup.find("openblas_set_num_threads");
+        if (set.isEmpty()) return;
+        try {
+            linker.downcallHandle(set.get(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)).invokeExact(1);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.DEBUG, "openblas: {0}: openblas_set_num_threads failed: {1}", library, t.toString());
+        }
     }
 
     private static List<String> candidates() {
@@ -83,6 +100,36 @@ public final class OpenBlasGemm implements Gemm {
                       float beta, MemorySegment c, long cOffset, int ldc) {
         GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         if (m == 0 || n == 0) return;
+        int threads = CpuPool.threads();
+        if (threads > 1 && (double) m * n * k >= SPLIT_FLOPS && !ForkJoinTask.inForkJoinPool()) {
+            boolean byRows = m >= n || n < 2 * BLOCK;
+            int extent = byRows ? m : n, blocks = Math.min(4 * threads, Math.max(1, extent / BLOCK));
+            if (blocks > 1) {
+                List<ForkJoinTask<?>> parts = new ArrayList<>(blocks);
+                for (int i = 0; i < blocks; i++) {
+                    int from = (int) ((long) extent * i / blocks), to = (int) ((long) extent * (i + 1) / blocks);
+                    parts.add(ForkJoinTask.adapt(byRows
+                            ? () -> call(transA, transB, to - from, n, k, alpha, a, aOffset + (long) from * (transA ? 1 : lda), lda,
+                                    b, bOffset, ldb, beta, c, cOffset + (long) from * ldc, ldc)
+                            : () -> call(transA, transB, m, to - from, k, alpha, a, aOffset, lda,
+                                    b, bOffset + (long) from * (transB ? ldb : 1), ldb, beta, c, cOffset + from, ldc)));
+                }
+                CpuPool.pool().invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(parts)));
+                return;
+            }
+        }
+        call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
+    /** Products below this many multiply-adds run as one call. */
+    private static final double SPLIT_FLOPS = 1 << 18;
+    /** The smallest block of rows (or columns) worth a call of its own. */
+    private static final int BLOCK = 16;
+
+    private void call(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOffset, int lda,
+                      MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc) {
         MemorySegment as = a.asSlice(aOffset * Float.BYTES), bs = b.asSlice(bOffset * Float.BYTES);
         MemorySegment cs = c.asSlice(cOffset * Float.BYTES);
         boolean heap = !a.isNative() || !b.isNative() || !c.isNative();
