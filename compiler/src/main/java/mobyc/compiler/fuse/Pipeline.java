@@ -39,6 +39,7 @@ public final class Pipeline {
         List<Pass> passes = new ArrayList<>();
         passes.add(new Pass("fold-transposes", MatMulFolding::run));
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
+        passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
         return passes;
     }
 

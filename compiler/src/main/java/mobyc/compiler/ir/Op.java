@@ -220,4 +220,39 @@ public sealed interface Op {
         public String name() { return "fused"; }
         public String attrs() { return kernel.summary(); }
     }
+
+    /**
+     * Several fused kernels with one body run as one (the backend's multi-tensor pass makes these; see
+     * {@link mobyc.compiler.fuse.MultiTensorFusion}). Member j is {@code kernel} at the concrete shape
+     * {@code shapes[j]} ({@link #member}): inputs the kernel reads at its own shape take member j's shape, the others
+     * (scalars) keep theirs. The node's inputs are member 0's k inputs, then member 1's, ... (k = the kernel's input
+     * count); its output is 1-D of the kernel's dtype, every member's result end to end in member order.
+     */
+    record MultiTensor(mobyc.compiler.kernel.FusedKernel kernel, java.util.List<Shape> shapes) implements Op {
+        public MultiTensor {
+            shapes = java.util.List.copyOf(shapes);
+            for (Shape s : shapes) if (!s.isConcrete()) throw new IllegalArgumentException("multi_tensor members have concrete shapes, not " + s);
+        }
+        public String name() { return "multi_tensor"; }
+        public String attrs() { return "n=" + shapes.size() + ", " + kernel.summary(); }
+
+        /** Elements of member j. */
+        public long numel(int j) { return shapes.get(j).numel().constant(); }
+
+        /** Elements of all members. */
+        public long totalNumel() {
+            long n = 0;
+            for (int j = 0; j < shapes.size(); j++) n += numel(j);
+            return n;
+        }
+
+        /** Member j's kernel: the body at shape {@code shapes[j]}. */
+        public mobyc.compiler.kernel.FusedKernel member(int j) {
+            Shape s = shapes.get(j);
+            java.util.List<mobyc.compiler.kernel.KernelInput> ins = new java.util.ArrayList<>();
+            for (mobyc.compiler.kernel.KernelInput in : kernel.inputs())
+                ins.add(mobyc.compiler.kernel.KernelInput.of(in.dtype(), in.shape().equals(kernel.shape()) ? s : in.shape(), s));
+            return new mobyc.compiler.kernel.FusedKernel(s, ins, kernel.body());
+        }
+    }
 }

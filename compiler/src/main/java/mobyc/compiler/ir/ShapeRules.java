@@ -223,6 +223,21 @@ public final class ShapeRules {
                 }
                 yield new Result(f.kernel().dtype(), f.kernel().shape());
             }
+            case Op.MultiTensor mt -> {
+                int k = mt.kernel().inputs().size();
+                arity(op, in, k * mt.shapes().size());
+                if (mt.shapes().isEmpty()) throw new ShapeException("multi_tensor: no members");
+                for (int j = 0; j < mt.shapes().size(); j++) {
+                    var member = mt.member(j);
+                    for (int i = 0; i < k; i++) {
+                        var want = member.inputs().get(i);
+                        Node x = in.get(j * k + i);
+                        if (x.dtype() != want.dtype() || !x.shape().equals(want.shape()))
+                            throw new ShapeException("multi_tensor: member " + j + " operand " + i + " is " + x.dtype() + x.shape() + ", the kernel reads " + want.dtype() + want.shape());
+                    }
+                }
+                yield new Result(mt.kernel().dtype(), Shape.of(mt.totalNumel()));
+            }
             case Op.Attention a -> {
                 arity(op, in, 1 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
                 Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());

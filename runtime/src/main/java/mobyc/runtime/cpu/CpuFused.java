@@ -38,7 +38,10 @@ final class CpuFused {
     /** Compiles (or loads from the caches) all fused kernels of {@code p} in one batch. */
     static void prepare(Program p) {
         Set<FusedKernel> kernels = new LinkedHashSet<>();
-        for (Program.Kernel k : p.kernels()) if (k.op() instanceof Op.Fused f) kernels.add(f.kernel());
+        for (Program.Kernel k : p.kernels()) {
+            if (k.op() instanceof Op.Fused f) kernels.add(f.kernel());
+            if (k.op() instanceof Op.MultiTensor mt) kernels.add(mt.kernel()); // CpuMultiTensor runs the same classes
+        }
         if (!kernels.isEmpty() && available()) KernelCompiler.shared().compileAll(kernels);
     }
 
@@ -98,7 +101,7 @@ final class CpuFused {
     }
 
     /** Work per element, for splitting: one per inline op, eight per call. */
-    private static long cost(FusedKernel k) {
+    static long cost(FusedKernel k) {
         long c = 0;
         for (Expr e : k.body()) if (!(e instanceof Expr.Load) && !(e instanceof Expr.Const)) c += rendersAsCall(e) ? 8 : 1;
         return Math.max(1, c / 2);

@@ -29,6 +29,7 @@ final class CpuKernels {
             case Op.Reduce r -> !integer;
             case Op.MatMul m -> !integer;
             case Op.Fused f -> CpuFused.available();
+            case Op.MultiTensor mt -> CpuFused.available();
             default -> true;
         };
     }
@@ -66,6 +67,7 @@ final class CpuKernels {
             case Op.Pad p -> CpuMovement.pad(p, in[0], out);
             case Op.Gather g -> CpuMovement.gather(in[0], in[1], out);
             case Op.Fused f -> CpuFused.run(f.kernel(), in, out);
+            case Op.MultiTensor mt -> CpuMultiTensor.run(mt, in, out);
             case Op.Attention a -> CpuAttention.forward(a, in, out);
             case Op.AttentionGrad a -> CpuAttention.grad(a, in, out);
             case Op.AttentionBiasGrad a -> CpuAttention.biasGrad(workspace, a, in, out);

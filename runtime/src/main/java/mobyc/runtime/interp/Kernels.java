@@ -45,6 +45,7 @@ public final class Kernels {
             case Op.Pad p -> DataMovement.pad(p, in[0], out);
             case Op.Gather g -> DataMovement.gather(in[0], in[1], out);
             case Op.Fused f -> FusedKernels.run(f.kernel(), in, out);
+            case Op.MultiTensor mt -> MultiTensorKernels.run(mt, in, out);
             case Op.Attention a -> AttentionKernels.forward(a, in, out);
             case Op.AttentionGrad a -> AttentionKernels.grad(a, in, out);
             case Op.AttentionBiasGrad a -> AttentionKernels.biasGrad(a, in, out);
