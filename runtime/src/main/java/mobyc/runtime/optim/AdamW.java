@@ -1,7 +1,5 @@
 package mobyc.runtime.optim;
 
-import static mobyc.runtime.optim.OptimizerState.F32;
-
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +20,9 @@ import mobyc.runtime.Tensor;
  * multiply-adds ({@code add_(x, alpha)} is {@code fma(x, alpha, self)}, {@code addcmul_} is
  * {@code fma(value * t1, t2, self)}), so traces agree with torch's bit for bit on AVX2 machines.
  * State: {@code exp_avg} (m) and {@code exp_avg_sq} (v) per parameter.
+ *
+ * <p>A step is one multi-tensor kernel: one parallel dispatch over all parameters' elements end to end
+ * ({@link MultiTensorLoop}), each piece updated by {@link OptimKernels#adamw} (Vector API, same bits as the scalar form).
  */
 public final class AdamW implements Optimizer {
     private static final int EXP_AVG = 0, EXP_AVG_SQ = 1;
@@ -29,6 +30,7 @@ public final class AdamW implements Optimizer {
     private final ParamGroups groups;
     private final double beta1, beta2, eps, weightDecay;
     private final OptimizerState state;
+    private final MultiTensorLoop loop;
 
     public AdamW(ParamGroups groups, double beta1, double beta2, double eps, double weightDecay) {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
@@ -41,6 +43,7 @@ public final class AdamW implements Optimizer {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.state = new OptimizerState(groups, "exp_avg", "exp_avg_sq");
+        this.loop = MultiTensorLoop.of(groups);
     }
 
     /** MoBY's pre-training settings: betas (0.9, 0.999), eps 1e-8, weight decay 0.05. */
@@ -57,27 +60,17 @@ public final class AdamW implements Optimizer {
         float b1 = (float) beta1, oneMinusB1 = (float) (1 - beta1);
         float b2 = (float) beta2, oneMinusB2 = (float) (1 - beta2);
         float epsF = (float) eps;
-        for (int i = 0; i < params.size(); i++) {
-            float keep = (float) (1 - lr * (groups.decays(i) ? weightDecay : 0.0));
-            update(params.get(i).segment(), grads.get(i).segment(), state.buffer(EXP_AVG, i),
-                    state.buffer(EXP_AVG_SQ, i), params.get(i).numel(),
-                    keep, b1, oneMinusB1, b2, oneMinusB2, bc2Sqrt, epsF, negStepSize);
-        }
+        float[] keep = new float[params.size()];
+        for (int i = 0; i < keep.length; i++) keep[i] = (float) (1 - lr * (groups.decays(i) ? weightDecay : 0.0));
+        MemorySegment[] p = segments(params), g = segments(grads), m = state.buffers(EXP_AVG), v = state.buffers(EXP_AVG_SQ);
+        loop.forEach((i, from, to) -> OptimKernels.adamw(p[i], g[i], m[i], v[i], from, to,
+                keep[i], b1, oneMinusB1, b2, oneMinusB2, bc2Sqrt, epsF, negStepSize));
     }
 
-    private static void update(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n,
-                               float keep, float b1, float oneMinusB1, float b2, float oneMinusB2,
-                               float bc2Sqrt, float eps, float negStepSize) {
-        for (long j = 0; j < n; j++) {
-            float gj = g.getAtIndex(F32, j);
-            float pj = p.getAtIndex(F32, j) * keep;
-            float mj = Math.fma(gj, oneMinusB1, m.getAtIndex(F32, j) * b1);
-            float vj = Math.fma(oneMinusB2 * gj, gj, v.getAtIndex(F32, j) * b2);
-            float denom = (float) Math.sqrt(vj) / bc2Sqrt + eps;
-            m.setAtIndex(F32, j, mj);
-            v.setAtIndex(F32, j, vj);
-            p.setAtIndex(F32, j, pj + negStepSize * mj / denom);
-        }
+    static MemorySegment[] segments(List<Tensor> ts) {
+        MemorySegment[] s = new MemorySegment[ts.size()];
+        for (int i = 0; i < s.length; i++) s[i] = ts.get(i).segment();
+        return s;
     }
 
     @Override public long steps() { return state.steps(); }

@@ -1,7 +1,5 @@
 package mobyc.runtime.optim;
 
-import static mobyc.runtime.optim.OptimizerState.F32;
-
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import mobyc.compiler.ir.DType;
@@ -16,22 +14,18 @@ import mobyc.runtime.Tensor;
  *
  * <p>Unlike torch, a non-finite total (an inf or NaN gradient) leaves the gradients untouched; it is returned,
  * so that the caller can skip the step.
+ *
+ * <p>The norm and the scaling are each one parallel dispatch over all gradients' elements ({@link MultiTensorLoop}).
+ * The norm is deterministic: partial sums per fixed-size chunk, added in chunk order, whatever the thread count.
  */
 public final class GradClip {
     private GradClip() {}
 
     /** The L2 norm of all of {@code grads} together (f32 tensors), accumulated in double. */
     public static double globalNorm(List<Tensor> grads) {
-        double sum = 0;
-        for (Tensor t : grads) {
-            checkF32(t);
-            MemorySegment g = t.segment();
-            for (long j = 0, n = t.numel(); j < n; j++) {
-                double x = g.getAtIndex(F32, j);
-                sum += x * x;
-            }
-        }
-        return Math.sqrt(sum);
+        for (Tensor t : grads) checkF32(t);
+        MemorySegment[] g = AdamW.segments(grads);
+        return Math.sqrt(new MultiTensorLoop(grads).sum((i, from, to) -> OptimKernels.sumOfSquares(g[i], from, to)));
     }
 
     /** Clips {@code grads} in place to global norm {@code maxNorm}; returns the norm before clipping. */
@@ -41,10 +35,8 @@ public final class GradClip {
         double scale = maxNorm / (total + 1e-6);
         if (Double.isFinite(total) && scale < 1) {
             float s = (float) scale;
-            for (Tensor t : grads) {
-                MemorySegment g = t.segment();
-                for (long j = 0, n = t.numel(); j < n; j++) g.setAtIndex(F32, j, g.getAtIndex(F32, j) * s);
-            }
+            MemorySegment[] g = AdamW.segments(grads);
+            new MultiTensorLoop(grads).forEach((i, from, to) -> OptimKernels.scale(g[i], from, to, s));
         }
         return total;
     }

@@ -39,6 +39,13 @@ final class OptimizerState {
     /** The buffer of kind {@code kind} (an index into the constructor's kinds) for parameter {@code param}. */
     MemorySegment buffer(int kind, int param) { return buffers[kind][param].segment(); }
 
+    /** The buffers of kind {@code kind} for every parameter, in step order. */
+    MemorySegment[] buffers(int kind) {
+        MemorySegment[] s = new MemorySegment[buffers[kind].length];
+        for (int i = 0; i < s.length; i++) s[i] = buffers[kind][i].segment();
+        return s;
+    }
+
     /** Checks that {@code params} and {@code grads} match the groups, and allocates the buffers if needed. */
     void prepare(List<Tensor> params, List<Tensor> grads) {
         int n = groups.size();

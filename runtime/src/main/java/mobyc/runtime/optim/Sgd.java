@@ -1,7 +1,5 @@
 package mobyc.runtime.optim;
 
-import static mobyc.runtime.optim.OptimizerState.F32;
-
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
@@ -19,12 +17,16 @@ import mobyc.runtime.Tensor;
  * </pre>
  * Each {@code x + alpha * y} is one fused multiply-add, as torch's CPU {@code add} kernel computes it.
  * State: {@code momentum_buffer} (b) per parameter when momentum != 0.
+ *
+ * <p>A step is one multi-tensor kernel: one parallel dispatch over all parameters' elements end to end
+ * ({@link MultiTensorLoop}), each piece updated by {@link OptimKernels} (Vector API, same bits as the scalar form).
  */
 public final class Sgd implements Optimizer {
     private final ParamGroups groups;
     private final double momentum, dampening, weightDecay;
     private final boolean nesterov;
     private final OptimizerState state;
+    private final MultiTensorLoop loop;
 
     public Sgd(ParamGroups groups, double momentum, double dampening, double weightDecay, boolean nesterov) {
         if (!(momentum >= 0) || !(dampening >= 0) || !(weightDecay >= 0))
@@ -38,6 +40,7 @@ public final class Sgd implements Optimizer {
         this.weightDecay = weightDecay;
         this.nesterov = nesterov;
         this.state = momentum != 0 ? new OptimizerState(groups, "momentum_buffer") : new OptimizerState(groups);
+        this.loop = MultiTensorLoop.of(groups);
     }
 
     /** MoBY's linear evaluation: momentum 0.9, Nesterov, no weight decay. */
@@ -48,32 +51,14 @@ public final class Sgd implements Optimizer {
         state.prepare(params, grads);
         boolean first = state.advance() == 1;
         float negLr = (float) -lr, mom = (float) momentum, undamped = (float) (1 - dampening);
-        for (int i = 0; i < params.size(); i++) {
-            MemorySegment p = params.get(i).segment(), g = grads.get(i).segment();
-            long n = params.get(i).numel();
-            float wd = groups.decays(i) ? (float) weightDecay : 0f;
-            if (momentum == 0) plain(p, g, n, wd, negLr);
-            else withMomentum(p, g, state.buffer(0, i), n, wd, first, mom, undamped, nesterov, negLr);
-        }
-    }
-
-    private static void plain(MemorySegment p, MemorySegment g, long n, float wd, float negLr) {
-        for (long j = 0; j < n; j++) {
-            float pj = p.getAtIndex(F32, j), d = g.getAtIndex(F32, j);
-            if (wd != 0) d = Math.fma(pj, wd, d);
-            p.setAtIndex(F32, j, Math.fma(d, negLr, pj));
-        }
-    }
-
-    private static void withMomentum(MemorySegment p, MemorySegment g, MemorySegment b, long n, float wd,
-                                     boolean first, float mom, float undamped, boolean nesterov, float negLr) {
-        for (long j = 0; j < n; j++) {
-            float pj = p.getAtIndex(F32, j), d = g.getAtIndex(F32, j);
-            if (wd != 0) d = Math.fma(pj, wd, d);
-            float bj = first ? d : Math.fma(d, undamped, b.getAtIndex(F32, j) * mom);
-            b.setAtIndex(F32, j, bj);
-            d = nesterov ? Math.fma(bj, mom, d) : bj;
-            p.setAtIndex(F32, j, Math.fma(d, negLr, pj));
+        float[] wd = new float[params.size()];
+        for (int i = 0; i < wd.length; i++) wd[i] = groups.decays(i) ? (float) weightDecay : 0f;
+        MemorySegment[] p = AdamW.segments(params), g = AdamW.segments(grads);
+        if (momentum == 0) {
+            loop.forEach((i, from, to) -> OptimKernels.sgdPlain(p[i], g[i], from, to, wd[i], negLr));
+        } else {
+            MemorySegment[] b = state.buffers(0);
+            loop.forEach((i, from, to) -> OptimKernels.sgdMomentum(p[i], g[i], b[i], from, to, wd[i], first, mom, undamped, nesterov, negLr));
         }
     }
 
