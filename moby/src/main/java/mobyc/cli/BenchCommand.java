@@ -57,6 +57,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
         @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
         @Option(names = "--profile", description = "Also print where the timed steps spent their time, per op kind and shape.") boolean profile;
+        @Option(names = "--profile-rows", defaultValue = "25", description = "Rows of each profile table (default: ${DEFAULT-VALUE}).") int profileRows;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override public Integer call() {
@@ -116,7 +117,7 @@ final class BenchCommand implements Runnable {
             double median = sorted[steps / 2];
             out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps): %.2f img/s, %.1f GFLOP/s%n",
                     median, sorted[0], sorted[steps - 1], steps, batch / median, flops / 1e9 / median);
-            if (profile) out.print(prof.table(25));
+            if (profile) out.print(prof.table(profileRows));
             return Main.OK;
         }
     }

@@ -53,7 +53,7 @@ final class CompileCommand implements Callable<Integer> {
             var o = g.outputs().get("out");
             g = o != null && o.shape().rank() == 0 ? mobyc.compiler.autodiff.Autodiff.differentiate(g, "out") : mobyc.train.ClassifierProgram.training(g);
         }
-        if (emit == Emit.kernels || emit == Emit.java) g = Pipeline.backend(g); // what the cpu backend compiles
+        if (emit != Emit.ir) g = Pipeline.backend(g); // what the cpu backend compiles and plans
         Program program = emit == Emit.ir ? null : Lower.lower(g);
         switch (emit) {
             case ir -> out.print(Printer.print(g));
@@ -65,9 +65,16 @@ final class CompileCommand implements Callable<Integer> {
             if (batch <= 0) throw new UserError("--batch must be positive");
             java.util.Map<String, Long> bind = new java.util.HashMap<>();
             for (Program.Buffer buf : program.buffers()) for (String sym : buf.shape().symbols()) bind.put(sym, batch);
-            var plan = mobyc.compiler.plan.MemoryPlan.of(program, bind);
+            var plan = mobyc.compiler.plan.MemoryPlan.of(program, bind, false); // as the cpu backend runs it
             long temps = program.buffers().stream().filter(x -> x.kind() == Program.Kind.TEMP).count();
-            if (emit != Emit.java) out.println((emit == Emit.kernels ? "// " : "") + plan.summary((int) temps) + (bind.isEmpty() ? "" : " (at " + String.join(", ", bind.keySet()) + " = " + batch + ")"));
+            long outBytes = 0;
+            for (int id : new java.util.HashSet<>(program.outputs().values())) {
+                long n = 4;
+                for (long d : program.buffer(id).shape().evaluate(bind)) n *= d;
+                outBytes += n;
+            }
+            if (emit != Emit.java) out.println((emit == Emit.kernels ? "// " : "") + plan.summary((int) temps)
+                    + "; outputs " + mobyc.compiler.plan.MemoryPlan.human(outBytes) + (bind.isEmpty() ? "" : " (at " + String.join(", ", bind.keySet()) + " = " + batch + ")"));
         }
         return Main.OK;
     }

@@ -74,16 +74,9 @@ final class ReductionRules {
         double eps = ((Op.LayerNorm) y.op()).eps();
         Node x = y.input(0), w = y.input(1);
         int last = x.shape().rank() - 1;
-        int[] lastAxis = {last};
-        Node mean = b.reduce(ReduceFn.MEAN, x, lastAxis, true);
-        Node xc = b.sub(x, mean);
-        Node var = b.reduce(ReduceFn.MEAN, b.mul(xc, xc), lastAxis, true);
-        Node rstd = b.unary(UnaryFn.RSQRT, b.add(var, c(b, eps, x)));
-        Node xhat = b.mul(xc, rstd);
-        Node gxhat = b.mul(g, w);
-        Node m1 = b.reduce(ReduceFn.MEAN, gxhat, lastAxis, true);
-        Node m2 = b.reduce(ReduceFn.MEAN, b.mul(gxhat, xhat), lastAxis, true);
-        Node gx = b.mul(rstd, b.sub(b.sub(gxhat, m1), b.mul(xhat, m2)));
+        // the input gradient in one kernel; xhat (for the weight's gradient) is layer_norm with weight 1 and bias 0
+        Node gx = b.add(new Op.LayerNormGrad(eps), List.of(x, w, g), null, null);
+        Node xhat = b.layerNorm(x, b.expand(c(b, 1.0, x), w.shape()), b.expand(c(b, 0.0, x), w.shape()), eps);
         int[] outer = new int[last];
         for (int i = 0; i < last; i++) outer[i] = i;
         Node gw = b.reduce(ReduceFn.SUM, b.mul(g, xhat), outer, false);

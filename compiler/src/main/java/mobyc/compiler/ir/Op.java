@@ -96,6 +96,15 @@ public sealed interface Op {
         public String attrs() { return "eps=" + Fmt.num(eps); }
     }
     /**
+     * The input gradient of {@link LayerNorm} in one pass per row: inputs x, weight [C] and the output gradient g;
+     * gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) with xhat = (x - mean) rstd, statistics over the last axis.
+     * Autodiff emits it; it has no gradient of its own.
+     */
+    record LayerNormGrad(double eps) implements Op {
+        public String name() { return "layer_norm_grad"; }
+        public String attrs() { return "eps=" + Fmt.num(eps); }
+    }
+    /**
      * Inputs x, mean, var, weight, bias (the last four of shape [C]); normalises channel {@code axis} with the
      * given statistics. Training mode feeds batch statistics, evaluation feeds running statistics.
      */

@@ -71,6 +71,14 @@ public final class ShapeRules {
                 for (int i = 1; i < 3; i++) expectShape(op, in.get(i), c, i == 1 ? "weight" : "bias");
                 yield same(in.get(0));
             }
+            case Op.LayerNormGrad l -> {
+                arity(op, in, 3);
+                Shape x = in.get(0).shape();
+                if (x.rank() < 1) throw new ShapeException("layer_norm_grad needs at least one axis");
+                expectShape(op, in.get(1), Shape.of(x.dim(x.rank() - 1)), "weight");
+                expectShape(op, in.get(2), x, "output gradient");
+                yield same(in.get(0));
+            }
             case Op.BatchNorm b -> {
                 arity(op, in, 5);
                 Shape x = in.get(0).shape();

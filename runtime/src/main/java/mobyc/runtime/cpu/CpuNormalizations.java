@@ -129,6 +129,30 @@ final class CpuNormalizations {
         });
     }
 
+    /** The input gradient of layer_norm (see Op.LayerNormGrad): rows in parallel, each row's sums in double. */
+    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor out) {
+        long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
+        MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
+        Parallel.forItems(rows, 8 * c, (from, to) -> {
+            for (long r = from; r < to; r++) {
+                long base = r * c;
+                double mean = Simd.sum(xs, base, c) / c;
+                double rstd = 1.0 / Math.sqrt(Simd.sumSquares(xs, base, c, mean) / c + eps);
+                double s1 = 0, s2 = 0;
+                for (long j = 0; j < c; j++) {
+                    double gh = (double) Simd.get(gs, base + j) * Simd.get(ws, j);
+                    s1 += gh;
+                    s2 += gh * (Simd.get(xs, base + j) - mean);
+                }
+                double m1 = s1 / c, m2 = s2 * rstd / c;
+                for (long j = 0; j < c; j++) {
+                    double gh = (double) Simd.get(gs, base + j) * Simd.get(ws, j), xhat = (Simd.get(xs, base + j) - mean) * rstd;
+                    Simd.set(os, base + j, (float) (rstd * (gh - m1 - xhat * m2)));
+                }
+            }
+        });
+    }
+
     /** out = (x - mean) * rstd * w + b in double, rounded once. */
     private static void normalizeRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, long c,
                                      double mean, double rstd) {

@@ -60,6 +60,35 @@ final class Normalizations {
         }
     }
 
+    /** The input gradient of layer_norm (see Op.LayerNormGrad), in double per row. */
+    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor out) {
+        long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
+        for (long r = 0; r < rows; r++) {
+            long base = r * c;
+            double mean = 0;
+            for (long j = 0; j < c; j++) mean += x.getFloat(base + j);
+            mean /= c;
+            double var = 0;
+            for (long j = 0; j < c; j++) {
+                double d = x.getFloat(base + j) - mean;
+                var += d * d;
+            }
+            double rstd = 1.0 / Math.sqrt(var / c + eps);
+            double m1 = 0, m2 = 0;
+            for (long j = 0; j < c; j++) {
+                double gh = (double) g.getFloat(base + j) * weight.getFloat(j);
+                m1 += gh;
+                m2 += gh * (x.getFloat(base + j) - mean) * rstd;
+            }
+            m1 /= c;
+            m2 /= c;
+            for (long j = 0; j < c; j++) {
+                double gh = (double) g.getFloat(base + j) * weight.getFloat(j), xhat = (x.getFloat(base + j) - mean) * rstd;
+                out.setFloat(base + j, (float) (rstd * (gh - m1 - xhat * m2)));
+            }
+        }
+    }
+
     /** (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c], c the index along the channel axis. */
     static void batchNorm(Op.BatchNorm op, Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, Tensor out) {
         Axis v = Axis.of(x, op.axis());

@@ -46,6 +46,16 @@ class CpuNormalizationsTest {
     }
 
     @Test
+    void layerNormGradMatchesInterp() {
+        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(2, 3, 207), shape(600, 48), shape(7, 384)}) {
+            long c = s[s.length - 1];
+            Tensor x = randn(c, 3, s), w = randn(c + 1, c), g = randn(c + 2, s);
+            for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
+            check("layer_norm_grad " + Arrays.toString(s), new Op.LayerNormGrad(1e-5), DType.F32, s, 1e-6, 1e-6, x, w, g);
+        }
+    }
+
+    @Test
     void batchNormMatchesInterpWithChannelsFirstAndLast() {
         Object[][] cases = {{shape(4, 13), 1}, {shape(25, 207), -1}, {shape(2, 13, 5, 7), 1}, {shape(3, 4, 4098), 1}, {shape(1, 1), 1}};
         for (Object[] c : cases) {
