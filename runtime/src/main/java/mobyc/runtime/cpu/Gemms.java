@@ -3,12 +3,14 @@ package mobyc.runtime.cpu;
 import java.util.Optional;
 import mobyc.runtime.cpu.gemm.OpenBlasGemm;
 import mobyc.runtime.cpu.gemm.ScalarGemm;
+import mobyc.runtime.cpu.gemm.SizedGemm;
 import mobyc.runtime.cpu.gemm.VectorGemm;
 
 /**
- * Finds the sgemm to use, once: {@code -Dmobyc.gemm=vector|openblas|scalar} when set, else OpenBLAS when its library
- * loads, else the Vector API kernel when {@code jdk.incubator.vector} is in the boot layer and the preferred vector
- * is at least 128 bits, else the scalar loop. One log line (DEBUG) says which and why.
+ * Finds the sgemm to use, once: {@code -Dmobyc.gemm=sized|vector|openblas|scalar} when set; else, when OpenBLAS loads
+ * and the Vector API kernel can run ({@code jdk.incubator.vector} in the boot layer, preferred vector of 128 bits
+ * or more), {@link SizedGemm}: the Vector API kernel for large products, OpenBLAS for small ones; else whichever of
+ * the two is there; else the scalar loop. One log line (DEBUG) says which and why.
  */
 public final class Gemms {
     public static final String PROPERTY = "mobyc.gemm";
@@ -34,12 +36,15 @@ public final class Gemms {
                 } else {
                     Optional<Gemm> blas = openblas();
                     String vectorWhy = vectorUnusable();
-                    // The Vector API kernel is faster on large products here (321 vs 174 GFLOP/s at 1024^3 with AVX-512),
-                    // but slower on the small, cold products of small models (a CI training run took 68 s instead of
-                    // 23 s), so OpenBLAS stays first until the kernel warms faster: -Dmobyc.gemm=vector chooses it.
-                    if (blas.isPresent()) {
+                    // Large products: the Vector API kernel (1.7-2x OpenBLAS on the tall, thin products of vision
+                    // transformers); small ones stay with OpenBLAS, which needs no warm-up and no per-call split.
+                    if (blas.isPresent() && vectorWhy == null) {
+                        chosen = sized();
+                        why = "Vector API " + VectorGemm.describe() + " for products of " + SizedGemm.LARGE
+                                + "+ multiply-adds, OpenBLAS (" + ((OpenBlasGemm) blas.get()).library() + ") below";
+                    } else if (blas.isPresent()) {
                         chosen = blas.get();
-                        why = "OpenBLAS found (" + ((OpenBlasGemm) chosen).library() + ")";
+                        why = "OpenBLAS found (" + ((OpenBlasGemm) chosen).library() + "); " + vectorWhy;
                     } else if (vectorWhy == null) {
                         chosen = vector();
                         why = "no OpenBLAS; Vector API " + VectorGemm.describe();
@@ -59,12 +64,13 @@ public final class Gemms {
     public static Gemm named(String name) {
         return switch (name) {
             case "vector" -> vector();
+            case "sized" -> sized();
             case "scalar" -> scalar();
             case "openblas" -> openblas().orElseThrow(() -> new IllegalArgumentException(
                     "-D" + PROPERTY + "=openblas: libopenblas was not found (set -D" + OpenBlasGemm.PROPERTY
                             + "=PATH)"));
             default -> throw new IllegalArgumentException(
-                    "unknown sgemm '" + name + "' (-D" + PROPERTY + "); known: vector, openblas, scalar");
+                    "unknown sgemm '" + name + "' (-D" + PROPERTY + "); known: sized, vector, openblas, scalar");
         };
     }
 
@@ -76,6 +82,12 @@ public final class Gemms {
     }
 
     public static Gemm scalar() { return ScalarHolder.GEMM; }
+
+    /** The Vector API kernel for large products and OpenBLAS for small ones ({@link SizedGemm}). */
+    public static Gemm sized() {
+        return new SizedGemm(vector(), openblas().orElseThrow(() -> new IllegalArgumentException(
+                "-D" + PROPERTY + "=sized: libopenblas was not found (set -D" + OpenBlasGemm.PROPERTY + "=PATH)")));
+    }
 
     /** OpenBLAS's cblas_sgemm when the library loads; looked up once. */
     public static Optional<Gemm> openblas() { return OpenBlasHolder.GEMM; }
