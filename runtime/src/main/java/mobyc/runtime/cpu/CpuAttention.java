@@ -6,9 +6,6 @@ import static mobyc.runtime.cpu.Simd.FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import mobyc.compiler.ir.Op;
 import mobyc.runtime.Tensor;
 
@@ -16,13 +13,18 @@ import mobyc.runtime.Tensor;
  * Fused multi-head (window) attention on the cpu: {@link Op.Attention}, {@link Op.AttentionGrad} and
  * {@link Op.AttentionBiasGrad} (layouts as in the interp reference, {@code AttentionKernels}). Work items are
  * windows run in parallel; each copies its block of qkv (and of the output gradient) into per-thread arrays in one
- * piece, then per head gathers q (times scale), k, v into rows padded to whole float vectors, computes the n x n
- * scores there, and writes its slice of the window's output block, copied out in one piece. So the
- * [Bw, heads, n, n] probabilities never exist in memory and the gradients recompute them (flash-attention style).
- * Every product goes through {@link #rowsTimes}, broadcast scalars times row vectors accumulated in registers in a
- * fixed order, so results do not depend on the thread count; the methods stay small so that the JIT compiles each
- * into vector code. The bias gradient sums windows in fixed chunks of {@link #CHUNK} into partial sums (in the
- * executable's workspace), then adds the chunks in order.
+ * piece and computes head by head, writing its output block, copied out in one piece. The [Bw, heads, n, n]
+ * probabilities never exist in memory; the gradients recompute them (flash-attention style).
+ *
+ * <p>Scores are held transposed, {@code sT[j][i]} (key j a row, query i a lane), so that the softmax over j is
+ * plain vector arithmetic across rows, with no lane reductions. Every product has one shape,
+ * {@link AttentionTiles#product}: rows of scalars (read with any strides, so transposed operands cost nothing) times
+ * contiguous rows of vectors, register-tiled with independent accumulators. Only q and the output gradient are
+ * transposed (by gathers, once per head); k, v, q and the output gradient are otherwise read where they lie in the
+ * window's block when the head dim is a whole number of vectors (else through zero-padded copies). Bias and mask
+ * are transposed once per call. Sums run in a fixed order, so results do not depend on the thread count. The bias
+ * gradient sums windows in fixed chunks of {@link #CHUNK} into partial sums (in the executable's workspace), then
+ * adds the chunks in order; it recomputes the probabilities and score gradients that the qkv gradient computed.
  */
 final class CpuAttention {
     private CpuAttention() {}
@@ -30,11 +32,15 @@ final class CpuAttention {
     /** Windows per partial sum of the bias gradient: a fixed split, independent of the machine. */
     static final int CHUNK = 32;
 
-    /** Sizes of one call; {@code np} and {@code hdp} are n and the head dim rounded up to whole vectors. */
-    private record Geo(int windows, int n, int heads, int hd, int dim, int nW, int np, int hdp) {
+    /**
+     * Sizes of one call; {@code np} and {@code hdp} are n and the head dim rounded up to whole vectors, {@code row}
+     * the qkv row (3 dim); {@code direct} when hd is whole vectors, so k, v, q and outputs are used in place.
+     */
+    private record Geo(int windows, int n, int heads, int hd, int dim, int nW, int np, int hdp, int row, boolean direct) {
         static Geo of(Tensor qkv, int heads, Tensor mask) {
             int n = (int) qkv.dim(1), dim = (int) (qkv.dim(2) / 3), hd = dim / heads;
-            return new Geo((int) qkv.dim(0), n, heads, hd, dim, mask == null ? 1 : (int) mask.dim(0), roundUp(n), roundUp(hd));
+            return new Geo((int) qkv.dim(0), n, heads, hd, dim, mask == null ? 1 : (int) mask.dim(0), roundUp(n), roundUp(hd), 3 * dim,
+                    hd % FL == 0);
         }
 
         static int roundUp(int x) { return Math.max(FL, (x + FL - 1) / FL * FL); }
@@ -44,34 +50,37 @@ final class CpuAttention {
     }
 
     /**
-     * Per-thread arrays: the window's qkv block [n][3 dim] and output-gradient block [n][dim], its result block; per
-     * head q, k, v, output gradient and result rows [n][hdp], k and v transposed [hd][np], probabilities, score
-     * gradients and their transposes [n][np]; the bias-gradient sums [heads][n][n]. Padding lanes are zero (cleared
-     * whenever the geometry changes; the kernels write only real lanes).
+     * Per-thread arrays: the window's qkv block [n][3 dim], output-gradient block [n][dim] and result block; per head
+     * q (times scale) and the output gradient transposed [hd][np], scores/probabilities and score gradients
+     * transposed [n][np], zero-padded rows [n][hdp] of q, k, v, the output gradient and a result (used when hd is
+     * not whole vectors), and the bias-gradient sums [heads][n][np]; the gather maps of the two transposes. Padding
+     * lanes of the transposes repeat query n - 1, so padding lanes of scores hold finite values that are never read
+     * into a real lane; padding lanes of the rows [n][hdp] are zero (fresh arrays whenever the geometry changes).
      */
     private static final class Scratch {
-        float[] win = new float[0], gwin = win, owin = win, q = win, k = win, v = win, go = win, res = win, kt = win, vt = win,
-                p = win, ds = win, pT = win, dsT = win, acc = win;
+        float[] win = new float[0], gwin = win, owin = win, qT = win, gT = win, s = win, dp = win, q = win, k = win, v = win, go = win,
+                res = win, acc = win;
+        int[] qMap = new int[0], gMap = qMap;
         int n = -1, hd = -1, heads = -1;
 
         Scratch ensure(Geo g) {
             if (g.n == n && g.hd == hd && g.heads == heads) return this;
             int rows = g.n * g.hdp, cols = g.hd * g.np, scores = g.n * g.np;
-            win = new float[g.n * 3 * g.dim];
+            win = new float[g.n * g.row];
             gwin = new float[g.n * g.dim];
-            owin = new float[g.n * 3 * g.dim];
+            owin = new float[g.n * g.row];
+            qT = new float[cols];
+            gT = new float[cols];
+            s = new float[scores];
+            dp = new float[scores];
             q = new float[rows];
             k = new float[rows];
             v = new float[rows];
             go = new float[rows];
             res = new float[rows];
-            kt = new float[cols];
-            vt = new float[cols];
-            p = new float[scores];
-            ds = new float[scores];
-            pT = new float[scores];
-            dsT = new float[scores];
-            acc = new float[g.heads * g.n * g.n];
+            acc = new float[g.heads * scores];
+            qMap = AttentionTiles.rowMap(g.n, g.np, g.row);
+            gMap = AttentionTiles.rowMap(g.n, g.np, g.dim);
             n = g.n;
             hd = g.hd;
             heads = g.heads;
@@ -81,57 +90,85 @@ final class CpuAttention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** The operands of any of the three ops: qkv, then bias and mask where present, then the output gradient. */
-    private record Operands(MemorySegment qkv, MemorySegment bias, MemorySegment mask, MemorySegment grad) {
-        static Operands of(Tensor[] in, boolean hasBias, boolean hasMask) {
+    /** The operands of any of the three ops: qkv, bias and mask transposed ([heads or nW][n][np]; null if absent), the output gradient. */
+    private record Operands(MemorySegment qkv, float[] biasT, float[] maskT, MemorySegment grad) {
+        static Operands of(Geo g, Tensor[] in, boolean hasBias, boolean hasMask) {
             int k = 1;
-            MemorySegment bias = hasBias ? in[k++].segment() : null, mask = hasMask ? in[k++].segment() : null;
+            float[] bias = hasBias ? transposed(g, in[k++].segment(), g.heads) : null;
+            float[] mask = hasMask ? transposed(g, in[k++].segment(), g.nW) : null;
             return new Operands(in[0].segment(), bias, mask, k < in.length ? in[k].segment() : null);
         }
     }
 
     private static Tensor maskOf(Tensor[] in, boolean hasBias, boolean hasMask) { return hasMask ? in[hasBias ? 2 : 1] : null; }
 
+    /** [count][n][n] from {@code src} as [count][n][np] transposed: t[c][j][i] = src[c][i][j], padding lanes zero. */
+    private static float[] transposed(Geo g, MemorySegment src, int count) {
+        int n = g.n, np = g.np;
+        float[] t = new float[count * n * np];
+        Parallel.forItems(count, (long) n * n, (from, to) -> {
+            for (int c = (int) from; c < to; c++)
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++) t[(c * n + j) * np + i] = Simd.get(src, ((long) c * n + i) * n + j);
+        });
+        return t;
+    }
+
     static void forward(Op.Attention op, Tensor[] in, Tensor out) {
-        Operands x = Operands.of(in, op.hasBias(), op.hasMask());
         Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()));
+        Operands x = Operands.of(g, in, op.hasBias(), op.hasMask());
         float scale = (float) op.scale();
         MemorySegment os = out.segment();
+        int n = g.n, np = g.np, hd = g.hd, dim = g.dim, row = g.row;
         Parallel.forItems(g.windows, g.windowCost(), (from, to) -> {
             Scratch t = SCRATCH.get().ensure(g);
             for (int w = (int) from; w < to; w++) {
                 loadWindow(g, x, t, w, false);
                 for (int h = 0; h < g.heads; h++) {
-                    loadHead(g, t, h, scale, false);
-                    probabilities(g, x, t, w, h);
-                    rowsTimes(t.p, g.np, g.n, g.n, t.v, g.hdp, g.hdp, t.res, g.hdp); // o = p v
-                    storeHead(g, t.res, 1f, t.owin, g.dim, h * g.hd);
+                    probabilities(g, x, t, w, h, scale);
+                    int c = h * hd;
+                    if (g.direct) {
+                        AttentionTiles.product(t.s, 0, 1, np, n, n, t.win, 2 * dim + c, row, hd, t.owin, c, dim, 1f); // o = p v
+                    } else {
+                        padded(g, t.win, 2 * dim + c, row, t.v);
+                        AttentionTiles.product(t.s, 0, 1, np, n, n, t.v, 0, g.hdp, g.hdp, t.res, 0, g.hdp, 1f);
+                        unpad(g, t.res, t.owin, c, dim);
+                    }
                 }
-                MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * g.n * g.dim * 4, g.n * g.dim);
+                MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * dim * 4, n * dim);
             }
         });
     }
 
     static void grad(Op.AttentionGrad op, Tensor[] in, Tensor out) {
-        Operands x = Operands.of(in, op.hasBias(), op.hasMask());
         Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()));
+        Operands x = Operands.of(g, in, op.hasBias(), op.hasMask());
         float scale = (float) op.scale();
         MemorySegment os = out.segment();
-        int n = g.n, np = g.np, hdp = g.hdp, row = 3 * g.dim;
+        int n = g.n, np = g.np, hd = g.hd, hdp = g.hdp, dim = g.dim, row = g.row;
         Parallel.forItems(g.windows, g.windowCost(), (from, to) -> {
             Scratch t = SCRATCH.get().ensure(g);
             for (int w = (int) from; w < to; w++) {
                 loadWindow(g, x, t, w, true);
                 for (int h = 0; h < g.heads; h++) {
-                    loadHead(g, t, h, scale, true);
-                    probabilities(g, x, t, w, h);
-                    scoreGrad(g, t);
-                    rowsTimes(t.ds, np, n, n, t.k, hdp, hdp, t.res, hdp); // dq = scale ds k
-                    storeHead(g, t.res, scale, t.owin, row, h * g.hd);
-                    rowsTimes(t.dsT, np, n, n, t.q, hdp, hdp, t.res, hdp); // dk = ds^T (scale q)
-                    storeHead(g, t.res, 1f, t.owin, row, g.dim + h * g.hd);
-                    rowsTimes(t.pT, np, n, n, t.go, hdp, hdp, t.res, hdp); // dv = p^T do
-                    storeHead(g, t.res, 1f, t.owin, row, 2 * g.dim + h * g.hd);
+                    probabilities(g, x, t, w, h, scale);
+                    scoreGrad(g, t, h, false);
+                    int c = h * hd;
+                    if (g.direct) {
+                        AttentionTiles.product(t.dp, 0, 1, np, n, n, t.win, dim + c, row, hd, t.owin, c, row, scale); // dq = scale ds k
+                        AttentionTiles.product(t.dp, 0, np, 1, n, n, t.win, c, row, hd, t.owin, dim + c, row, scale); // dk = scale ds^T q
+                        AttentionTiles.product(t.s, 0, np, 1, n, n, t.gwin, c, dim, hd, t.owin, 2 * dim + c, row, 1f); // dv = p^T do
+                    } else {
+                        padded(g, t.win, dim + c, row, t.k);
+                        AttentionTiles.product(t.dp, 0, 1, np, n, n, t.k, 0, hdp, hdp, t.res, 0, hdp, scale);
+                        unpad(g, t.res, t.owin, c, row);
+                        padded(g, t.win, c, row, t.q);
+                        AttentionTiles.product(t.dp, 0, np, 1, n, n, t.q, 0, hdp, hdp, t.res, 0, hdp, scale);
+                        unpad(g, t.res, t.owin, dim + c, row);
+                        padded(g, t.gwin, c, dim, t.go);
+                        AttentionTiles.product(t.s, 0, np, 1, n, n, t.go, 0, hdp, hdp, t.res, 0, hdp, 1f);
+                        unpad(g, t.res, t.owin, 2 * dim + c, row);
+                    }
                 }
                 MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * row * 4, n * row);
             }
@@ -139,8 +176,8 @@ final class CpuAttention {
     }
 
     static void biasGrad(Workspace ws, Op.AttentionBiasGrad op, Tensor[] in, Tensor out) {
-        Operands x = Operands.of(in, true, op.hasMask());
         Geo g = Geo.of(in[0], op.heads(), maskOf(in, true, op.hasMask()));
+        Operands x = Operands.of(g, in, true, op.hasMask());
         float scale = (float) op.scale();
         int n = g.n, np = g.np, nn = n * n, all = g.heads * nn;
         int chunks = (g.windows + CHUNK - 1) / CHUNK;
@@ -153,14 +190,14 @@ final class CpuAttention {
                 for (int w = c * CHUNK, end = Math.min(g.windows, w + CHUNK); w < end; w++) {
                     loadWindow(g, x, t, w, true);
                     for (int h = 0; h < g.heads; h++) {
-                        loadHead(g, t, h, scale, true);
-                        probabilities(g, x, t, w, h);
-                        scoreGrad(g, t);
-                        for (int i = 0; i < n; i++)
-                            for (int j = 0; j < n; j++) acc[h * nn + i * n + j] += t.ds[i * np + j];
+                        probabilities(g, x, t, w, h, scale);
+                        scoreGrad(g, t, h, true);
                     }
                 }
-                MemorySegment.copy(acc, 0, partial, FLOAT, (long) c * all * 4, all);
+                long at = (long) c * all;
+                for (int h = 0; h < g.heads; h++)
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j < n; j++) Simd.set(partial, at + (long) h * nn + i * n + j, acc[(h * n + j) * np + i]);
             }
         });
         MemorySegment os = out.segment();
@@ -173,120 +210,37 @@ final class CpuAttention {
 
     /** Copies window w's qkv block (and output-gradient block) into the scratch, one copy each. */
     private static void loadWindow(Geo g, Operands x, Scratch t, int w, boolean backward) {
-        int block = g.n * 3 * g.dim;
+        int block = g.n * g.row;
         MemorySegment.copy(x.qkv, FLOAT, (long) w * block * 4, t.win, 0, block);
         if (backward) MemorySegment.copy(x.grad, FLOAT, (long) w * g.n * g.dim * 4, t.gwin, 0, g.n * g.dim);
     }
 
-    /**
-     * Head h of the window: q (times scale) as rows and k transposed, for the scores; then v as rows for the forward,
-     * or k as rows, v transposed and the output gradient as rows for the gradients.
-     */
-    private static void loadHead(Geo g, Scratch t, int h, float scale, boolean backward) {
-        int n = g.n, hd = g.hd, hdp = g.hdp, np = g.np, row = 3 * g.dim;
-        float[] win = t.win;
-        for (int i = 0; i < n; i++) {
-            int at = i * row + h * hd, qi = i * hdp;
-            for (int d = 0; d < hd; d++) t.q[qi + d] = win[at + d] * scale;
-            for (int d = 0; d < hd; d++) t.kt[d * np + i] = win[at + g.dim + d];
-            if (backward) {
-                System.arraycopy(win, at + g.dim, t.k, qi, hd);
-                for (int d = 0; d < hd; d++) t.vt[d * np + i] = win[at + 2 * g.dim + d];
-                System.arraycopy(t.gwin, i * g.dim + h * hd, t.go, qi, hd);
-            } else {
-                System.arraycopy(win, at + 2 * g.dim, t.v, qi, hd);
-            }
-        }
+    /** rows[i][0, hd) = src[at + i * stride, + hd) for i < n (rows hdp apart; padding lanes stay zero). */
+    private static void padded(Geo g, float[] src, int at, int stride, float[] rows) {
+        for (int i = 0; i < g.n; i++) System.arraycopy(src, at + i * stride, rows, i * g.hdp, g.hd);
     }
 
-    /** Rows [n][hdp] of one head, times {@code scale}, into columns [col, col + hd) of a block with rows of {@code row}. */
-    private static void storeHead(Geo g, float[] rows, float scale, float[] block, int row, int col) {
-        for (int i = 0; i < g.n; i++)
-            for (int d = 0; d < g.hd; d++) block[i * row + col + d] = scale == 1f ? rows[i * g.hdp + d] : rows[i * g.hdp + d] * scale;
+    /** dst[at + i * stride, + hd) = rows[i][0, hd) for i < n. */
+    private static void unpad(Geo g, float[] rows, float[] dst, int at, int stride) {
+        for (int i = 0; i < g.n; i++) System.arraycopy(rows, i * g.hdp, dst, at + i * stride, g.hd);
+    }
+
+    /** t.s[j][i] = softmax over j < n of (scale q_i) . k_j + bias + mask, transposed (lanes i >= n hold finite junk). */
+    private static void probabilities(Geo g, Operands x, Scratch t, int w, int h, float scale) {
+        int n = g.n, np = g.np, hd = g.hd;
+        AttentionTiles.transpose(t.win, h * hd, t.qMap, np, hd, scale, t.qT, np);
+        AttentionTiles.product(t.win, g.dim + h * hd, g.row, 1, n, hd, t.qT, 0, np, np, t.s, 0, np, 1f); // sT = k (scale q)^T
+        AttentionTiles.softmaxColumns(t.s, n, np, x.biasT, h * n * np, x.maskT, (w % g.nW) * n * np);
     }
 
     /**
-     * out[r][0, width) = sum over d < k of a[r][d] * m[d][0, width) for r < rows, rows of a, m and out {@code aStride},
-     * {@code mStride} and {@code outStride} apart; width a multiple of the vector length. Accumulated in registers,
-     * d in order.
+     * t.dp[j][i] = dS transposed: p_ij (dP_ij - sum_j' p_ij' dP_ij') with dP = do v^T; when {@code accumulate},
+     * also added to head h of t.acc.
      */
-    private static void rowsTimes(float[] a, int aStride, int rows, int k, float[] m, int mStride, int width, float[] out, int outStride) {
-        for (int r = 0; r < rows; r++) {
-            int ar = r * aStride;
-            for (int c = 0; c < width; c += FL) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int d = 0; d < k; d++) acc = FloatVector.fromArray(F, m, d * mStride + c).fma(FloatVector.broadcast(F, a[ar + d]), acc);
-                acc.intoArray(out, r * outStride + c);
-            }
-        }
-    }
-
-    /** t.p[i][j] = softmax over j < n of (scale q_i) . k_j + bias + mask; lanes j >= n zero; t.pT its transpose. */
-    private static void probabilities(Geo g, Operands x, Scratch t, int w, int h) {
-        int n = g.n, np = g.np;
-        float[] s = t.p;
-        rowsTimes(t.q, g.hdp, n, g.hd, t.kt, np, np, s, np);
-        long nn = (long) n * n, biasAt = (long) h * nn, maskAt = (long) (w % g.nW) * nn;
-        if (x.bias != null) addRows(s, np, n, x.bias, biasAt);
-        if (x.mask != null) addRows(s, np, n, x.mask, maskAt);
-        for (int i = 0; i < n; i++) {
-            int row = i * np;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) max = Math.max(max, s[row + j]);
-            expShifted(s, row, np, max);
-            float sum = 0;
-            for (int j = 0; j < n; j++) sum += s[row + j];
-            float inv = 1f / sum;
-            for (int j = 0; j < n; j++) s[row + j] *= inv;
-            for (int j = n; j < np; j++) s[row + j] = 0f;
-        }
-        transpose(s, t.pT, n, np);
-    }
-
-    /** s[i][j] += src[at + i * n + j] for i, j < n. */
-    private static void addRows(float[] s, int np, int n, MemorySegment src, long at) {
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) s[i * np + j] += Simd.get(src, at + (long) i * n + j);
-    }
-
-    private static void transpose(float[] a, float[] aT, int n, int np) {
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) aT[j * np + i] = a[i * np + j];
-    }
-
-    /** t.ds[i][j] = p_ij (dP_ij - sum_j' p_ij' dP_ij') with dP = do v^T; lanes j >= n zero; t.dsT its transpose. */
-    private static void scoreGrad(Geo g, Scratch t) {
-        int n = g.n, np = g.np;
-        float[] p = t.p, ds = t.ds;
-        rowsTimes(t.go, g.hdp, n, g.hd, t.vt, np, np, ds, np);
-        for (int i = 0; i < n; i++) {
-            int row = i * np;
-            float dot = 0;
-            for (int j = 0; j < n; j++) dot += p[row + j] * ds[row + j];
-            for (int j = 0; j < np; j++) ds[row + j] = p[row + j] * (ds[row + j] - dot);
-        }
-        transpose(ds, t.dsT, n, np);
-    }
-
-    private static final float MAGIC_F = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
-    private static final int MAGIC_F_BITS = Float.floatToRawIntBits(MAGIC_F);
-    private static final float LOG2E_F = 1.44269504088896341f, LN2_HI_F = 0.693359375f, LN2_LO_F = -2.12194440e-4f;
-
-    /** s[at, at + width) = exp(s - shift): {@link CpuMath#expShifted}'s polynomial on an array (width whole vectors). */
-    private static void expShifted(float[] s, int at, int width, float shift) {
-        for (int i = at; i < at + width; i += FL) {
-            FloatVector x = FloatVector.fromArray(F, s, i).sub(shift).max(-104f).min(89f);
-            FloatVector t = x.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
-            FloatVector r = x.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F));
-            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
-                    .fma(r, FloatVector.broadcast(F, 4.1665795894e-2f)).fma(r, FloatVector.broadcast(F, 1.6666665459e-1f))
-                    .fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
-            FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
-            IntVector ki = (IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS);
-            IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
-            FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            y.mul(s1).mul(s2).intoArray(s, i);
-        }
+    private static void scoreGrad(Geo g, Scratch t, int h, boolean accumulate) {
+        int n = g.n, np = g.np, hd = g.hd;
+        AttentionTiles.transpose(t.gwin, h * hd, t.gMap, np, hd, 1f, t.gT, np);
+        AttentionTiles.product(t.win, 2 * g.dim + h * hd, g.row, 1, n, hd, t.gT, 0, np, np, t.dp, 0, np, 1f); // dP^T = v do^T
+        AttentionTiles.softmaxGrad(t.s, t.dp, n, np, accumulate ? t.acc : null, h * n * np);
     }
 }

@@ -1,0 +1,209 @@
+package mobyc.runtime.cpu;
+
+import static mobyc.runtime.cpu.Simd.F;
+import static mobyc.runtime.cpu.Simd.FL;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The small dense loops of {@link CpuAttention} on per-thread float arrays: a register-tiled product of scalar
+ * rows times vector rows, a transpose, and the column-wise softmax and its gradient on transposed scores. Each
+ * method keeps its vectors to itself (see {@link Simd}), sums in a fixed order, and is small enough for the JIT
+ * to compile into vector code.
+ */
+final class AttentionTiles {
+    private AttentionTiles() {}
+
+    /**
+     * out[oOff + r oS + c] = scale * sum over k < K of a[aOff + r aR + k aK] * b[bOff + k bS + c], for r < R and
+     * c < W, W a multiple of the vector length. Tiles of 4 rows by 2 vectors or 8 rows by 1 vector, accumulated in
+     * registers, k in order.
+     */
+    static void product(float[] a, int aOff, int aR, int aK, int R, int K, float[] b, int bOff, int bS, int W, float[] out, int oOff, int oS,
+            float scale) {
+        int c = 0;
+        for (; c + 2 * FL <= W; c += 2 * FL) {
+            int r = 0;
+            for (; r + 4 <= R; r += 4) tile4x2(a, aOff + r * aR, aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
+            for (; r < R; r++) tile1x2(a, aOff + r * aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, scale);
+        }
+        if (c < W) {
+            int r = 0;
+            for (; r + 8 <= R; r += 8) tile8x1(a, aOff + r * aR, aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
+            for (; r + 4 <= R; r += 4) tile4x1(a, aOff + r * aR, aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
+            for (; r < R; r++) tile1x1(a, aOff + r * aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, scale);
+        }
+    }
+
+    private static void tile4x2(float[] a, int ao, int aR, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int k = 0; k < K; k++) {
+            int bk = bo + k * bS, ak = ao + k * aK;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + FL);
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]), x1 = FloatVector.broadcast(F, a[ak + aR]);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * aR]), x3 = FloatVector.broadcast(F, a[ak + 3 * aR]);
+            c00 = b0.fma(x0, c00);
+            c01 = b1.fma(x0, c01);
+            c10 = b0.fma(x1, c10);
+            c11 = b1.fma(x1, c11);
+            c20 = b0.fma(x2, c20);
+            c21 = b1.fma(x2, c21);
+            c30 = b0.fma(x3, c30);
+            c31 = b1.fma(x3, c31);
+        }
+        c00.mul(scale).intoArray(out, oo);
+        c01.mul(scale).intoArray(out, oo + FL);
+        c10.mul(scale).intoArray(out, oo + oS);
+        c11.mul(scale).intoArray(out, oo + oS + FL);
+        c20.mul(scale).intoArray(out, oo + 2 * oS);
+        c21.mul(scale).intoArray(out, oo + 2 * oS + FL);
+        c30.mul(scale).intoArray(out, oo + 3 * oS);
+        c31.mul(scale).intoArray(out, oo + 3 * oS + FL);
+    }
+
+    private static void tile1x2(float[] a, int ao, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, float scale) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        for (int k = 0; k < K; k++) {
+            int bk = bo + k * bS;
+            FloatVector x = FloatVector.broadcast(F, a[ao + k * aK]);
+            c0 = FloatVector.fromArray(F, b, bk).fma(x, c0);
+            c1 = FloatVector.fromArray(F, b, bk + FL).fma(x, c1);
+        }
+        c0.mul(scale).intoArray(out, oo);
+        c1.mul(scale).intoArray(out, oo + FL);
+    }
+
+    private static void tile8x1(float[] a, int ao, int aR, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int k = 0; k < K; k++) {
+            int ak = ao + k * aK;
+            FloatVector bv = FloatVector.fromArray(F, b, bo + k * bS);
+            c0 = bv.fma(FloatVector.broadcast(F, a[ak]), c0);
+            c1 = bv.fma(FloatVector.broadcast(F, a[ak + aR]), c1);
+            c2 = bv.fma(FloatVector.broadcast(F, a[ak + 2 * aR]), c2);
+            c3 = bv.fma(FloatVector.broadcast(F, a[ak + 3 * aR]), c3);
+            c4 = bv.fma(FloatVector.broadcast(F, a[ak + 4 * aR]), c4);
+            c5 = bv.fma(FloatVector.broadcast(F, a[ak + 5 * aR]), c5);
+            c6 = bv.fma(FloatVector.broadcast(F, a[ak + 6 * aR]), c6);
+            c7 = bv.fma(FloatVector.broadcast(F, a[ak + 7 * aR]), c7);
+        }
+        c0.mul(scale).intoArray(out, oo);
+        c1.mul(scale).intoArray(out, oo + oS);
+        c2.mul(scale).intoArray(out, oo + 2 * oS);
+        c3.mul(scale).intoArray(out, oo + 3 * oS);
+        c4.mul(scale).intoArray(out, oo + 4 * oS);
+        c5.mul(scale).intoArray(out, oo + 5 * oS);
+        c6.mul(scale).intoArray(out, oo + 6 * oS);
+        c7.mul(scale).intoArray(out, oo + 7 * oS);
+    }
+
+    private static void tile4x1(float[] a, int ao, int aR, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        for (int k = 0; k < K; k++) {
+            int ak = ao + k * aK;
+            FloatVector bv = FloatVector.fromArray(F, b, bo + k * bS);
+            c0 = bv.fma(FloatVector.broadcast(F, a[ak]), c0);
+            c1 = bv.fma(FloatVector.broadcast(F, a[ak + aR]), c1);
+            c2 = bv.fma(FloatVector.broadcast(F, a[ak + 2 * aR]), c2);
+            c3 = bv.fma(FloatVector.broadcast(F, a[ak + 3 * aR]), c3);
+        }
+        c0.mul(scale).intoArray(out, oo);
+        c1.mul(scale).intoArray(out, oo + oS);
+        c2.mul(scale).intoArray(out, oo + 2 * oS);
+        c3.mul(scale).intoArray(out, oo + 3 * oS);
+    }
+
+    private static void tile1x1(float[] a, int ao, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, float scale) {
+        FloatVector c0 = FloatVector.zero(F);
+        for (int k = 0; k < K; k++) c0 = FloatVector.fromArray(F, b, bo + k * bS).fma(FloatVector.broadcast(F, a[ao + k * aK]), c0);
+        c0.mul(scale).intoArray(out, oo);
+    }
+
+    /**
+     * dst[d * dS + i] = scale * src[off + map[i] + d] for i < np (whole vectors), d < hd: a transpose by gathers,
+     * map[i] = i * stride for the real rows i < n and a real row's offset for the padding lanes.
+     */
+    static void transpose(float[] src, int off, int[] map, int np, int hd, float scale, float[] dst, int dS) {
+        for (int c = 0; c < np; c += FL)
+            for (int d = 0; d < hd; d++) FloatVector.fromArray(F, src, off + d, map, c).mul(scale).intoArray(dst, d * dS + c);
+    }
+
+    /** The gather map of {@link #transpose}: i * stride for i < n, (n - 1) * stride for n <= i < np. */
+    static int[] rowMap(int n, int np, int stride) {
+        int[] map = new int[np];
+        for (int i = 0; i < np; i++) map[i] = Math.min(i, n - 1) * stride;
+        return map;
+    }
+
+    private static final float MAGIC_F = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    private static final int MAGIC_F_BITS = Float.floatToRawIntBits(MAGIC_F);
+    private static final float LOG2E_F = 1.44269504088896341f, LN2_HI_F = 0.693359375f, LN2_LO_F = -2.12194440e-4f;
+
+    /** Below this, exp(x - max) is taken as 0: 2^k stays a normal float, and no denormal reaches the products. */
+    private static final float FLOOR = -80f;
+
+    /**
+     * Softmax down the columns of s [n][np] (rows j, lanes i): s[j][i] = exp(x_ji - max_j x) / sum_j exp(..) with
+     * x = s + bias[bOff..] + mask[mOff..] (either array may be null). exp is {@link CpuMath#expShifted}'s reduction
+     * and polynomial, with arguments at most 0 (one power-of-two scale suffices) and exp of anything below
+     * {@link #FLOOR} flushed to 0 (under 2e-35 of the column's largest term).
+     */
+    static void softmaxColumns(float[] s, int n, int np, float[] bias, int bOff, float[] mask, int mOff) {
+        for (int c = 0; c < np; c += FL) {
+            FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < n; j++) {
+                int at = j * np + c;
+                FloatVector x = FloatVector.fromArray(F, s, at);
+                if (bias != null) x = x.add(FloatVector.fromArray(F, bias, bOff + at));
+                if (mask != null) x = x.add(FloatVector.fromArray(F, mask, mOff + at));
+                x.intoArray(s, at);
+                max = max.max(x);
+            }
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < n; j++) {
+                int at = j * np + c;
+                FloatVector x = FloatVector.fromArray(F, s, at).sub(max); // <= 0
+                VectorMask<Float> tiny = x.compare(VectorOperators.LT, FLOOR);
+                x = x.max(FLOOR);
+                FloatVector t = x.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
+                FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI_F), x).sub(k.mul(LN2_LO_F)); // k * LN2_HI_F is exact
+                FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
+                        .fma(r, FloatVector.broadcast(F, 4.1665795894e-2f)).fma(r, FloatVector.broadcast(F, 1.6666665459e-1f))
+                        .fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+                FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+                FloatVector two = ((IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS - 127)).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = y.mul(two).blend(0f, tiny);
+                e.intoArray(s, at);
+                sum = sum.add(e);
+            }
+            FloatVector inv = FloatVector.broadcast(F, 1f).div(sum);
+            for (int j = 0; j < n; j++) {
+                int at = j * np + c;
+                FloatVector.fromArray(F, s, at).mul(inv).intoArray(s, at);
+            }
+        }
+    }
+
+    /**
+     * dp [n][np] (dP transposed) becomes dS transposed: dS = p (dP - sum_j p dP) down each column, p the
+     * probabilities; if acc is not null, dS is also added to acc[accOff..].
+     */
+    static void softmaxGrad(float[] p, float[] dp, int n, int np, float[] acc, int accOff) {
+        for (int c = 0; c < np; c += FL) {
+            FloatVector dot = FloatVector.zero(F);
+            for (int j = 0; j < n; j++) {
+                int at = j * np + c;
+                dot = FloatVector.fromArray(F, p, at).fma(FloatVector.fromArray(F, dp, at), dot);
+            }
+            for (int j = 0; j < n; j++) {
+                int at = j * np + c;
+                FloatVector ds = FloatVector.fromArray(F, dp, at).sub(dot).mul(FloatVector.fromArray(F, p, at));
+                ds.intoArray(dp, at);
+                if (acc != null) FloatVector.fromArray(F, acc, accOff + at).add(ds).intoArray(acc, accOff + at);
+            }
+        }
+    }
+}
