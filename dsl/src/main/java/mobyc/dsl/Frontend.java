@@ -60,8 +60,17 @@ public final class Frontend {
     /** The built graph with the names of its inputs (in signature order) and outputs. */
     public record Built(Graph graph, List<String> inputs, List<String> outputs) {}
 
-    /** Builds the graph for a request, or returns null with diagnostics. */
+    /**
+     * Builds the graph for a request and runs the compiler's front-end passes on it ({@link
+     * mobyc.compiler.fuse.Pipeline#frontEnd}: the fused attention), or returns null with diagnostics.
+     */
     public static Built build(Compilation c, Request r) {
+        Built b = elaborate(c, r);
+        return b == null ? null : new Built(mobyc.compiler.fuse.Pipeline.frontEnd(b.graph()), b.inputs(), b.outputs());
+    }
+
+    /** The graph exactly as the program elaborates, before any pass, or null with diagnostics. */
+    public static Built elaborate(Compilation c, Request r) {
         Diagnostics diags = c.diagnostics();
         Pos cli = Compilation.commandLine("<command line>");
         Decl d = c.globals().get(r.entry());
@@ -123,7 +132,7 @@ public final class Frontend {
         }
         Graph g;
         try {
-            g = mobyc.compiler.fuse.Pipeline.frontEnd(Verifier.verify(gb.build()));
+            g = Verifier.verify(gb.build());
         } catch (ShapeException e) {
             diags.error(d.pos(), e.getMessage());
             return null;
