@@ -43,7 +43,9 @@ final class ContractionRules {
         } else {
             gw = tb ? mm(b, g, x, true, ta) : mm(b, x, g, !ta, false);
         }
-        return Arrays.asList(b.sumTo(gx, x.shape()), b.sumTo(gw, w.shape()));
+        List<Node> grads = new java.util.ArrayList<>(Arrays.asList(b.sumTo(gx, x.shape()), b.sumTo(gw, w.shape())));
+        if (y.inputs().size() > 2) grads.add(b.sumTo(g, y.input(2).shape())); // the epilogue's addend
+        return grads;
     }
 
     private static Node mm(GraphBuilder b, Node l, Node r, boolean transA, boolean transB) {

@@ -1,6 +1,7 @@
 package mobyc.compiler.fuse;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import mobyc.compiler.ir.Graph;
 import mobyc.compiler.ir.GraphBuilder;
@@ -31,7 +32,9 @@ public final class MatMulFolding {
                 boolean ta = m.transA(), tb = m.transB();
                 if (swapsLastTwo(l)) { l = l.input(0); ta = !ta; }
                 if (swapsLastTwo(r)) { r = r.input(0); tb = !tb; }
-                map.put(n, b.at(n.loc()).matmul(map.get(l), map.get(r), ta, tb));
+                List<Node> ins = new java.util.ArrayList<>(List.of(map.get(l), map.get(r)));
+                if (n.inputs().size() > 2) ins.add(map.get(n.input(2)));
+                map.put(n, b.at(n.loc()).add(new Op.MatMul(ta, tb), ins, null, null));
             } else {
                 map.put(n, b.at(n.loc()).copy(n, n.inputs().stream().map(map::get).toList()));
             }

@@ -38,6 +38,7 @@ public final class Pipeline {
     public static List<Pass> backendPasses() {
         List<Pass> passes = new ArrayList<>();
         passes.add(new Pass("fold-transposes", MatMulFolding::run));
+        passes.add(new Pass("gemm-epilogue", GemmEpilogue::run));
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
         passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
         return passes;

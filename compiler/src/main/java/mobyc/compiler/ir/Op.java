@@ -124,7 +124,8 @@ public sealed interface Op {
     /**
      * [..., M, K] @ [..., K, N] with broadcast batch dimensions. With {@code transA} the left operand is stored
      * [..., K, M] and used transposed, likewise {@code transB} ([..., N, K]): the fold-transposes pass sets these so
-     * that a transpose feeding a GEMM is never copied.
+     * that a transpose feeding a GEMM is never copied. An optional third input, broadcast to the result, is added
+     * to it (the GEMM's epilogue: a Linear's bias, set by the gemm-epilogue pass).
      */
     record MatMul(boolean transA, boolean transB) implements Op {
         public MatMul() { this(false, false); }

@@ -98,7 +98,7 @@ public final class ShapeRules {
                 yield new Result(in.get(0).dtype(), Shape.of(x.dim(0)));
             }
             case Op.MatMul m -> {
-                arity(op, in, 2);
+                if (in.size() != 2 && in.size() != 3) throw new ShapeException("matmul takes 2 operands and an optional addend, got " + in.size());
                 sameType(op, in.get(0), in.get(1));
                 Shape a = in.get(0).shape(), b = in.get(1).shape();
                 if (a.rank() < 2 || b.rank() < 2)
@@ -111,6 +111,12 @@ public final class ShapeRules {
                 List<Dim> d = new ArrayList<>(batch.dims());
                 d.add(am);
                 d.add(bn);
+                Shape result = new Shape(d);
+                if (in.size() == 3) {
+                    sameType(op, in.get(0), in.get(2));
+                    if (!broadcast(op, in.get(2).shape(), result).equals(result))
+                        throw new ShapeException("matmul: the addend " + in.get(2).shape() + " does not broadcast to the product " + result);
+                }
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }
             case Op.Conv2d c -> {

@@ -16,7 +16,7 @@ final class CpuContractions {
     private CpuContractions() {}
 
     /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
-    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor out) {
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         boolean ta = op.transA(), tb = op.transB();
@@ -25,12 +25,14 @@ final class CpuContractions {
         long batches = Shapes.numel(Arrays.copyOf(os, ro - 2));
         MemorySegment am = a.segment(), bm = b.segment(), om = out.segment();
         if (out.numel() == 0) return;
+        if (addend != null) CpuMovement.expand(addend, out); // the epilogue: C starts as the addend, beta = 1
+        float beta = addend != null ? 1f : 0f;
         if (k == 0) {
-            Simd.fill(om, 0, out.numel(), 0);
+            if (addend == null) Simd.fill(om, 0, out.numel(), 0);
             return;
         }
         if (!ta && b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
-            gemm.sgemm(false, tb, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, ldb, 0f, om, 0, n);
+            gemm.sgemm(false, tb, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, ldb, beta, om, 0, n);
             return;
         }
         long[] batch = Arrays.copyOf(os, ro - 2);
@@ -39,7 +41,7 @@ final class CpuContractions {
             Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
             long aOff = ao.seek(from), bOff = bo.seek(from);
             for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
-                gemm.sgemm(ta, tb, m, n, k, 1f, am, aOff, lda, bm, bOff, ldb, 0f, om, p * m * n, n);
+                gemm.sgemm(ta, tb, m, n, k, 1f, am, aOff, lda, bm, bOff, ldb, beta, om, p * m * n, n);
         });
     }
 

@@ -10,7 +10,7 @@ final class Contractions {
     private Contractions() {}
 
     /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
-    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor out) {
+    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         long m = op.transA() ? as[ra - 1] : as[ra - 2], k = op.transA() ? as[ra - 2] : as[ra - 1], n = op.transB() ? bs[rb - 2] : bs[rb - 1];
@@ -20,17 +20,18 @@ final class Contractions {
         long[] aBatch = Layout.broadcastStrides(Arrays.copyOf(as, ra - 2), Arrays.copyOf(Layout.strides(as), ra - 2), batch);
         long[] bBatch = Layout.broadcastStrides(Arrays.copyOf(bs, rb - 2), Arrays.copyOf(Layout.strides(bs), rb - 2), batch);
         boolean floating = a.dtype() == DType.F32;
+        long[] cStrides = addend == null ? null : Layout.broadcastStrides(addend.shape(), Layout.strides(addend.shape()), os);
         for (long p = 0, batches = Layout.numel(batch); p < batches; p++) {
             long aBase = Layout.offset(p, batch, aBatch), bBase = Layout.offset(p, batch, bBatch), oBase = p * m * n;
             for (long i = 0; i < m; i++) {
                 for (long j = 0; j < n; j++) {
                     long at = oBase + i * n + j;
                     if (floating) {
-                        double sum = 0;
+                        double sum = addend == null ? 0 : addend.getFloat(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * ai + q * aq) * b.getFloat(bBase + q * bq + j * bj);
                         out.setFloat(at, (float) sum);
                     } else {
-                        long sum = 0;
+                        long sum = addend == null ? 0 : addend.getInt(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * ai + q * aq) * b.getInt(bBase + q * bq + j * bj);
                         out.setInt(at, (int) sum);
                     }

@@ -1,0 +1,97 @@
+package mobyc.compiler.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Dim;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Init;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.ir.Shape;
+import mobyc.compiler.ir.Verifier;
+import org.junit.jupiter.api.Test;
+
+/** Structure of fold-transposes and gemm-epilogue (their numbers: runtime's GemmPassesSemanticsTest). */
+class GemmPassesTest {
+    static final Dim B = Dim.sym("B");
+
+    /** x @ transpose(w) + b: a Linear as the front end writes it. */
+    static Graph linear(boolean transposeReadTwice) {
+        GraphBuilder b = new GraphBuilder("linear");
+        Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(5), Dim.of(8)));
+        Node w = b.param("w", DType.F32, Shape.of(6, 8), new Init.Zeros());
+        Node c = b.param("c", DType.F32, Shape.of(6), new Init.Zeros());
+        Node wt = b.permute(w, 1, 0);
+        b.output("y", b.add(b.matmul(x, wt), c));
+        if (transposeReadTwice) b.output("wt", wt);
+        return b.build();
+    }
+
+    private static List<Node> of(Graph g, Class<? extends Op> kind) {
+        return g.nodes().stream().filter(n -> kind.isInstance(n.op())).toList();
+    }
+
+    @Test
+    void transposeFoldsIntoTheGemmAndTheBiasIntoItsEpilogue() {
+        Graph g = Verifier.verify(GemmEpilogue.run(MatMulFolding.run(linear(false))));
+        assertEquals("""
+                graph linear {
+                  %0 = input x : f32[B, 5, 8]
+                  %1 = param w : f32[6, 8] init zeros()
+                  %2 = param c : f32[6] init zeros()
+                  %3 = matmul %0, %1, %2 {transB} : f32[B, 5, 6]
+                  output y = %3
+                }
+                """, g.toString());
+    }
+
+    @Test
+    void aTransposeReadElsewhereStaysButTheGemmStillReadsTheStoredMatrix() {
+        Graph g = Verifier.verify(MatMulFolding.run(linear(true)));
+        assertEquals(1, of(g, Op.Permute.class).size(), "the output still needs the transposed copy");
+        Node mm = of(g, Op.MatMul.class).getFirst();
+        assertTrue(((Op.MatMul) mm.op()).transB());
+        assertTrue(mm.input(1).op() instanceof Op.Param);
+    }
+
+    @Test
+    void aProductReadTwiceKeepsItsAdd() {
+        GraphBuilder b = new GraphBuilder("twice");
+        Node x = b.input("x", DType.F32, Shape.of(4, 8));
+        Node w = b.param("w", DType.F32, Shape.of(8, 3), new Init.Zeros());
+        Node c = b.param("c", DType.F32, Shape.of(3), new Init.Zeros());
+        Node p = b.matmul(x, w);
+        b.output("y", b.add(p, c));
+        b.output("p", p);
+        Graph g = b.build();
+        assertSame(g, GemmEpilogue.run(g), "the product is an output: nothing to fold");
+    }
+
+    @Test
+    void anAddThatWidensTheProductIsLeftAlone() {
+        GraphBuilder b = new GraphBuilder("widen");
+        Node x = b.input("x", DType.F32, Shape.of(1, 8));
+        Node w = b.param("w", DType.F32, Shape.of(8, 3), new Init.Zeros());
+        Node c = b.input("c", DType.F32, Shape.of(4, 3));
+        b.output("y", b.add(b.matmul(x, w), c)); // [1, 3] + [4, 3] -> [4, 3]
+        Graph g = b.build();
+        assertSame(g, GemmEpilogue.run(g));
+    }
+
+    @Test
+    void deadCodeDropsUnreadNodesButKeepsSources() {
+        GraphBuilder b = new GraphBuilder("dead");
+        Node x = b.input("x", DType.F32, Shape.of(3));
+        Node unused = b.param("u", DType.F32, Shape.of(3), new Init.Zeros());
+        b.unary(Op.UnaryFn.EXP, x); // read by nobody
+        b.output("y", b.unary(Op.UnaryFn.NEG, x));
+        Graph g = DeadCode.run(b.build());
+        assertEquals(3, g.nodes().size());
+        assertTrue(g.params().stream().anyMatch(n -> n.op() instanceof Op.Param p && p.path().equals("u")), unused.toString());
+    }
+}

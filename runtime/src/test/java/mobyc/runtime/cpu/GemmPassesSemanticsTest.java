@@ -1,0 +1,60 @@
+package mobyc.runtime.cpu;
+
+import java.util.List;
+import java.util.Map;
+import mobyc.compiler.autodiff.Autodiff;
+import mobyc.compiler.fuse.GemmEpilogue;
+import mobyc.compiler.fuse.MatMulFolding;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Dim;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Init;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.ir.Shape;
+import mobyc.compiler.lower.Lower;
+import mobyc.runtime.Backends;
+import mobyc.runtime.ParameterStore;
+import mobyc.runtime.RunContext;
+import mobyc.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * fold-transposes and gemm-epilogue keep the numbers: interp on the rewritten graph equals interp on the original,
+ * and the cpu backend (which runs the passes itself) equals interp, for a two-layer MLP with its gradients.
+ */
+class GemmPassesSemanticsTest {
+    private static Graph mlp() {
+        GraphBuilder b = new GraphBuilder("mlp");
+        Dim batch = Dim.sym("B");
+        Node x = b.input("x", DType.F32, Shape.of(batch, Dim.of(7), Dim.of(12)));
+        Node w1 = b.param("w1", DType.F32, Shape.of(20, 12), new Init.Normal(0, 0.3));
+        Node b1 = b.param("b1", DType.F32, Shape.of(20), new Init.Normal(0, 0.3));
+        Node w2 = b.param("w2", DType.F32, Shape.of(12, 20), new Init.Normal(0, 0.3));
+        Node b2 = b.param("b2", DType.F32, Shape.of(12), new Init.Normal(0, 0.3));
+        Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
+        Node y = b.add(b.add(b.matmul(h, b.permute(w2, 1, 0)), b2), x); // bias, then a residual
+        Node loss = b.reduce(Op.ReduceFn.MEAN, b.mul(y, y), new int[] {0, 1, 2}, false);
+        b.output("y", y);
+        b.output("loss", loss);
+        return Autodiff.differentiate(b.build(), "loss");
+    }
+
+    @Test
+    void rewrittenGraphsComputeTheSameValuesAndGradients() {
+        Graph g = mlp(), rewritten = GemmEpilogue.run(MatMulFolding.run(g));
+        org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream()
+                .anyMatch(n -> n.op() instanceof Op.MatMul && n.inputs().size() == 3), "the passes fired");
+        Map<String, Tensor> in = Map.of("x", Diff.randn(3, 4, 7, 12));
+        ParameterStore s1 = ParameterStore.initialise(g, 9), s2 = ParameterStore.initialise(g, 9), s3 = ParameterStore.initialise(g, 9);
+        RunContext ctx = new RunContext(1, 0);
+        Map<String, Tensor> reference = Backends.select("interp").compile(Lower.lower(g)).run(in, s1, ctx);
+        Map<String, Tensor> interp = Backends.select("interp").compile(Lower.lower(rewritten)).run(in, s2, ctx);
+        Map<String, Tensor> cpu = new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, s3, ctx);
+        for (String name : List.copyOf(reference.keySet())) {
+            Diff.assertClose("interp rewritten " + name, reference.get(name), interp.get(name), 1e-6, 1e-7);
+            Diff.assertClose("cpu " + name, reference.get(name), cpu.get(name), 2e-5, 1e-6);
+        }
+    }
+}
