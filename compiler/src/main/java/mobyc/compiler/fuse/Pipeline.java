@@ -16,8 +16,8 @@ import mobyc.compiler.ir.Verifier;
  *       before lowering: folding transposes into GEMMs, fusing elementwise chains, grouping multi-tensor updates.
  *       The reference executor runs none of them.</li>
  * </ul>
- * {@code -Dmobyc.fuse=none} turns every pass off (to compare against, or to find a pass's bug); each pass is
- * checked by the {@link Verifier} after it runs.
+ * {@code -Dmobyc.fuse=none} turns every pass off, {@code -Dmobyc.fuse.skip=gemm-epilogue,multi-tensor} the named
+ * ones (to compare against, or to find a pass's bug); each pass is checked by the {@link Verifier} after it runs.
  */
 public final class Pipeline {
     public static final String PROPERTY = "mobyc.fuse";
@@ -53,7 +53,9 @@ public final class Pipeline {
 
     static Graph run(Graph g, List<Pass> passes) {
         if (!enabled()) return g;
+        java.util.Set<String> skip = java.util.Set.of(System.getProperty(PROPERTY + ".skip", "").split(","));
         for (Pass p : passes) {
+            if (skip.contains(p.name())) continue;
             Graph next = p.run().apply(g);
             if (next != g) {
                 List<String> problems = Verifier.check(next);
