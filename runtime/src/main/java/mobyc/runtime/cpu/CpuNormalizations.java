@@ -18,9 +18,10 @@ import mobyc.runtime.Tensor;
 /**
  * softmax, log_softmax, layer_norm, batch_norm, l2_normalize and cross_entropy, vectorised along the normalised
  * axis when it is the last one (the common case) and across the trailing axes otherwise, in parallel over rows.
- * Statistics accumulate in double as interp's do; layer_norm, batch_norm and l2_normalize also compute their
- * outputs in double and round once, so they agree with interp to an ulp; softmax and cross_entropy use
- * {@link CpuMath}'s exp (an ulp or two).
+ * Statistics accumulate in double as interp's do (layer_norm's and layer_norm_grad's from float lanes of partial
+ * sums); batch_norm and l2_normalize also compute their outputs in double and round once, so they agree with interp
+ * to an ulp; layer_norm and layer_norm_grad compute theirs in float vectors (a few ulps); softmax and cross_entropy
+ * use {@link CpuMath}'s exp (an ulp or two).
  *
  * <p>Ops along one axis view the tensor as [outer, n, inner]: element (o, k, i) is at (o * n + k) * inner + i.
  */
@@ -115,56 +116,121 @@ final class CpuNormalizations {
 
     // ---- layer_norm -------------------------------------------------------------------------------------------
 
-    /** Over the last axis: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. */
+    /**
+     * Over the last axis: (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. Per row: the mean
+     * in double (float lanes widened), split into floats hi + lo; d = (x - hi) - lo in float (exact, or one rounding,
+     * when the row's values are close to its mean); the variance from float lanes of d^2 summed in double; the output
+     * fma(d * rstd, w, b) in float vectors.
+     */
     static void layerNorm(double eps, Tensor x, Tensor weight, Tensor bias, Tensor out) {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), bs = bias.segment(), os = out.segment();
         Parallel.forItems(rows, 4 * c, (from, to) -> {
-            for (long r = from; r < to; r++) {
-                long base = r * c;
-                double mean = Simd.sum(xs, base, c) / c;
-                double var = Simd.sumSquares(xs, base, c, mean) / c;
-                normalizeRow(xs, ws, bs, os, base, c, mean, 1.0 / Math.sqrt(var + eps));
-            }
+            float[] lanes = new float[FL];
+            double[] dlanes = new double[DL];
+            for (long r = from; r < to; r++) layerNormRow(xs, ws, bs, os, r * c, (int) c, eps, lanes, dlanes);
         });
     }
 
-    /** The input gradient of layer_norm (see Op.LayerNormGrad): rows in parallel, each row's sums in double. */
+    private static void layerNormRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, int c,
+                                     double eps, float[] lanes, double[] dlanes) {
+        double mean = rowSum(xs, base, c, dlanes) / c;
+        float hi = (float) mean, lo = (float) (mean - hi);
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), acc = FloatVector.zero(F);
+        int j = 0;
+        for (; j + FL <= c; j += FL) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
+            acc = d.fma(d, acc);
+        }
+        acc.intoArray(lanes, 0);
+        double var = 0;
+        for (float l : lanes) var += l;
+        for (int k = j; k < c; k++) {
+            float d = Simd.get(xs, base + k) - hi - lo;
+            var += d * d;
+        }
+        float rstd = (float) (1.0 / Math.sqrt(var / c + eps));
+        FloatVector vr = FloatVector.broadcast(F, rstd);
+        for (j = 0; j + FL <= c; j += FL) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
+            d.mul(vr).fma(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE), FloatVector.fromMemorySegment(F, bs, (long) j << 2, LE))
+                    .intoMemorySegment(os, (base + j) << 2, LE);
+        }
+        for (; j < c; j++) Simd.set(os, base + j, Math.fma((Simd.get(xs, base + j) - hi - lo) * rstd, Simd.get(ws, j), Simd.get(bs, j)));
+    }
+
+    /** The sum of a row of {@code c} floats in double: lanes widened, summed in lane order. */
+    private static double rowSum(MemorySegment xs, long base, int c, double[] dlanes) {
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
+        int j = 0;
+        for (; j + 2 * DL <= c; j += 2 * DL) {
+            a0 = a0.add(FloatVector.fromMemorySegment(H, xs, (base + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
+            a1 = a1.add(FloatVector.fromMemorySegment(H, xs, (base + j + DL) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
+        }
+        a0.add(a1).intoArray(dlanes, 0);
+        double sum = 0;
+        for (double l : dlanes) sum += l;
+        for (; j < c; j++) sum += Simd.get(xs, base + j);
+        return sum;
+    }
+
+    /**
+     * The input gradient of layer_norm (see Op.LayerNormGrad), rows in parallel. Per row: the mean as in layerNorm;
+     * one float-vector pass for the sums of d^2, g w and g w d (each lane's partial sums added in double); then
+     * rstd (g w - m1 - d rstd m2) in float vectors, with rstd, m1 and rstd m2 from the double sums.
+     */
     static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor out) {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
         Parallel.forItems(rows, 8 * c, (from, to) -> {
-            for (long r = from; r < to; r++) {
-                long base = r * c;
-                double mean = Simd.sum(xs, base, c) / c;
-                double rstd = 1.0 / Math.sqrt(Simd.sumSquares(xs, base, c, mean) / c + eps);
-                double s1 = 0, s2 = 0;
-                for (long j = 0; j < c; j++) {
-                    double gh = (double) Simd.get(gs, base + j) * Simd.get(ws, j);
-                    s1 += gh;
-                    s2 += gh * (Simd.get(xs, base + j) - mean);
-                }
-                double m1 = s1 / c, m2 = s2 * rstd / c;
-                for (long j = 0; j < c; j++) {
-                    double gh = (double) Simd.get(gs, base + j) * Simd.get(ws, j), xhat = (Simd.get(xs, base + j) - mean) * rstd;
-                    Simd.set(os, base + j, (float) (rstd * (gh - m1 - xhat * m2)));
-                }
-            }
+            float[] lanes = new float[3 * FL];
+            double[] dlanes = new double[DL];
+            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, os, r * c, (int) c, eps, lanes, dlanes);
         });
     }
 
-    /** out = (x - mean) * rstd * w + b in double, rounded once. */
-    private static void normalizeRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, long c,
-                                     double mean, double rstd) {
-        DoubleVector vmean = DoubleVector.broadcast(D, mean), vrstd = DoubleVector.broadcast(D, rstd);
-        long j = 0;
-        for (; j + DL <= c; j += DL) {
-            DoubleVector x = (DoubleVector) FloatVector.fromMemorySegment(H, xs, (base + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector w = (DoubleVector) FloatVector.fromMemorySegment(H, ws, j << 2, LE).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector b = (DoubleVector) FloatVector.fromMemorySegment(H, bs, j << 2, LE).convertShape(VectorOperators.F2D, D, 0);
-            x.sub(vmean).mul(vrstd).mul(w).add(b).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(os, (base + j) << 2, LE);
+    private static void layerNormGradRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment os, long base, int c,
+                                         double eps, float[] lanes, double[] dlanes) {
+        double mean = rowSum(xs, base, c, dlanes) / c;
+        float hi = (float) mean, lo = (float) (mean - hi);
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
+        FloatVector sq = FloatVector.zero(F), s1 = sq, s2 = sq;
+        int j = 0;
+        for (; j + FL <= c; j += FL) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
+            FloatVector gh = FloatVector.fromMemorySegment(F, gs, (base + j) << 2, LE).mul(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE));
+            sq = d.fma(d, sq);
+            s1 = s1.add(gh);
+            s2 = gh.fma(d, s2);
         }
-        for (; j < c; j++) Simd.set(os, base + j, (float) ((Simd.get(xs, base + j) - mean) * rstd * Simd.get(ws, j) + Simd.get(bs, j)));
+        sq.intoArray(lanes, 0);
+        s1.intoArray(lanes, FL);
+        s2.intoArray(lanes, 2 * FL);
+        double var = 0, sum1 = 0, sum2 = 0;
+        for (int l = 0; l < FL; l++) {
+            var += lanes[l];
+            sum1 += lanes[FL + l];
+            sum2 += lanes[2 * FL + l];
+        }
+        for (int k = j; k < c; k++) {
+            float d = Simd.get(xs, base + k) - hi - lo, gh = Simd.get(gs, base + k) * Simd.get(ws, k);
+            var += d * d;
+            sum1 += gh;
+            sum2 += (double) gh * d;
+        }
+        double rstd = 1.0 / Math.sqrt(var / c + eps);
+        // rstd (gh - m1 - d k), k = rstd m2: the cancelling terms are combined before the (possibly large) rstd scales them
+        float r = (float) rstd, m1 = (float) (sum1 / c), k = (float) (rstd * rstd * sum2 / c);
+        FloatVector vr = FloatVector.broadcast(F, r), vm1 = FloatVector.broadcast(F, m1), vk = FloatVector.broadcast(F, -k);
+        for (j = 0; j + FL <= c; j += FL) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
+            FloatVector gh = FloatVector.fromMemorySegment(F, gs, (base + j) << 2, LE).mul(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE));
+            d.fma(vk, gh.sub(vm1)).mul(vr).intoMemorySegment(os, (base + j) << 2, LE);
+        }
+        for (; j < c; j++) {
+            float d = Simd.get(xs, base + j) - hi - lo, gh = Simd.get(gs, base + j) * Simd.get(ws, j);
+            Simd.set(os, base + j, Math.fma(d, -k, gh - m1) * r);
+        }
     }
 
     // ---- batch_norm -------------------------------------------------------------------------------------------

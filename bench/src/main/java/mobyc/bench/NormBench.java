@@ -1,0 +1,93 @@
+package mobyc.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import mobyc.compiler.fuse.Pipeline;
+import mobyc.compiler.ir.DType;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Init;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.ir.Shape;
+import mobyc.compiler.lower.Lower;
+import mobyc.runtime.Backends;
+import mobyc.runtime.Executable;
+import mobyc.runtime.Initializers;
+import mobyc.runtime.ParameterStore;
+import mobyc.runtime.RunContext;
+import mobyc.runtime.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cpu backend's LayerNorm (forward and input gradient) and GELU/erf kernels, one op each, at the MoBY small32
+ * step's shapes: layer_norm and layer_norm_grad on [64, 16, 16, 48], gelu and erf on [64, 16, 16, 192]
+ * ({@code -Dmobyc.fuse=none} while compiling, so the op runs as its own kernel). Each op feeds a sum over its last
+ * axis so that the run does not allocate a fresh output; {@code sum48} and {@code sum192}
+ * time an add (x + g) feeding the same sum, as a floor.
+ * Run: bench/run-jmh NormBench -f 1 -wi 3 -i 5
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xss16m"})
+public class NormBench {
+    @Param({"layer_norm", "layer_norm_grad", "gelu", "erf", "sum48", "sum192"}) String op;
+
+    Executable exe;
+    ParameterStore store;
+    final Map<String, Tensor> inputs = new LinkedHashMap<>();
+
+    static int channels(String op) { return op.equals("gelu") || op.equals("erf") || op.equals("sum192") ? 192 : 48; }
+
+    static Graph graph(String op) {
+        GraphBuilder b = new GraphBuilder(op);
+        int c = channels(op);
+        Shape s = Shape.of(64, 16, 16, c);
+        Node x = b.input("x", DType.F32, s), g = b.input("g", DType.F32, s);
+        Node w = b.param("w", DType.F32, Shape.of(c), new Init.Normal(1, 0.1)), bias = b.param("b", DType.F32, Shape.of(c), new Init.Normal(0, 0.1));
+        Node out = switch (op) {
+            case "layer_norm" -> b.layerNorm(x, w, bias, 1e-5);
+            case "layer_norm_grad" -> b.add(new Op.LayerNormGrad(1e-5), java.util.List.of(x, w, g), DType.F32, s);
+            case "gelu" -> b.unary(Op.UnaryFn.GELU, x);
+            case "erf" -> b.unary(Op.UnaryFn.ERF, x);
+            case "sum48", "sum192" -> b.add(x, g);
+            default -> throw new IllegalArgumentException(op);
+        };
+        b.output("out", b.reduce(Op.ReduceFn.SUM, out, new int[] {3}, false));
+        return b.build();
+    }
+
+    @Setup(Level.Trial) public void setup() {
+        Graph graph = graph(op);
+        String old = System.getProperty(Pipeline.PROPERTY);
+        System.setProperty(Pipeline.PROPERTY, "none");
+        try {
+            exe = Backends.select("cpu").compile(Lower.lower(graph));
+        } finally {
+            if (old == null) System.clearProperty(Pipeline.PROPERTY); else System.setProperty(Pipeline.PROPERTY, old);
+        }
+        store = ParameterStore.initialise(graph, 0);
+        for (String name : new String[] {"x", "g"}) {
+            Tensor t = Tensor.zeros(DType.F32, 64, 16, 16, channels(op));
+            Initializers.fill(t, new Init.Normal(0, 1), 0, "bench/" + name);
+            inputs.put(name, t);
+        }
+    }
+
+    @Benchmark public Map<String, Tensor> run() { return exe.run(inputs, store, new RunContext(0, 0)); }
+}
