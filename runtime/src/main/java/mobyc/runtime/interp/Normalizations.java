@@ -45,19 +45,26 @@ final class Normalizations {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         for (long r = 0; r < rows; r++) {
             long base = r * c;
-            double mean = 0;
-            for (long j = 0; j < c; j++) mean += x.getFloat(base + j);
-            mean /= c;
-            double var = 0;
-            for (long j = 0; j < c; j++) {
-                double d = x.getFloat(base + j) - mean;
-                var += d * d;
-            }
-            var /= c;
-            double rstd = 1.0 / Math.sqrt(var + eps);
+            double mean = rowMean(x, base, c), rstd = rowRstd(x, base, c, mean, eps);
             for (long j = 0; j < c; j++)
                 out.setFloat(base + j, (float) ((x.getFloat(base + j) - mean) * rstd * weight.getFloat(j) + bias.getFloat(j)));
         }
+    }
+
+    private static double rowMean(Tensor x, long base, long c) {
+        double mean = 0;
+        for (long j = 0; j < c; j++) mean += x.getFloat(base + j);
+        return mean / c;
+    }
+
+    /** 1 / sqrt(biased variance + eps) of one row. */
+    private static double rowRstd(Tensor x, long base, long c, double mean, double eps) {
+        double var = 0;
+        for (long j = 0; j < c; j++) {
+            double d = x.getFloat(base + j) - mean;
+            var += d * d;
+        }
+        return 1.0 / Math.sqrt(var / c + eps);
     }
 
     /** The input gradient of layer_norm (see Op.LayerNormGrad), in double per row. */
@@ -65,15 +72,7 @@ final class Normalizations {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         for (long r = 0; r < rows; r++) {
             long base = r * c;
-            double mean = 0;
-            for (long j = 0; j < c; j++) mean += x.getFloat(base + j);
-            mean /= c;
-            double var = 0;
-            for (long j = 0; j < c; j++) {
-                double d = x.getFloat(base + j) - mean;
-                var += d * d;
-            }
-            double rstd = 1.0 / Math.sqrt(var / c + eps);
+            double mean = rowMean(x, base, c), rstd = rowRstd(x, base, c, mean, eps);
             double m1 = 0, m2 = 0;
             for (long j = 0; j < c; j++) {
                 double gh = (double) g.getFloat(base + j) * weight.getFloat(j);
