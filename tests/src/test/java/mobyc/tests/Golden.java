@@ -60,5 +60,20 @@ final class Golden {
     }
 
     /** A repository path (examples/...), from the tests module's working directory. */
+    /** The largest |element| of an f32 tensor. */
+    static double maxAbs(Tensor t) {
+        double m = 0;
+        for (long i = 0; i < t.numel(); i++) m = Math.max(m, Math.abs(t.getFloat(i)));
+        return m;
+    }
+
+    /** The largest |a - b| over two f32 tensors of the same shape. */
+    static double maxDiff(Tensor a, Tensor b) {
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Arrays.toString(b.shape()), java.util.Arrays.toString(a.shape()));
+        double m = 0;
+        for (long i = 0; i < b.numel(); i++) m = Math.max(m, Math.abs(a.getFloat(i) - b.getFloat(i)));
+        return m;
+    }
+
     static Path repo(String rel) { return Path.of("..").resolve(rel).normalize(); }
 }

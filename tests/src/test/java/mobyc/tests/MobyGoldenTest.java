@@ -46,10 +46,10 @@ class MobyGoldenTest {
         assertEquals(new TreeSet<>(grads.keySet()), new TreeSet<>(Autodiff.gradientOutputs(g).values()));
         // A gradient that is zero in exact arithmetic (the final norm's bias: the projector's BatchNorm removes any
         // shift shared by the batch) is compared against the scale of all gradients, not its own rounding noise.
-        double floor = 1e-4 * grads.values().stream().mapToDouble(MobyGoldenTest::maxAbs).max().orElseThrow();
+        double floor = 1e-4 * grads.values().stream().mapToDouble(Golden::maxAbs).max().orElseThrow();
         double worst = 0;
         for (var e : grads.entrySet()) {
-            double err = maxDiff(out0.get(e.getKey()), e.getValue()) / Math.max(maxAbs(e.getValue()), floor);
+            double err = Golden.maxDiff(out0.get(e.getKey()), e.getValue()) / Math.max(Golden.maxAbs(e.getValue()), floor);
             assertTrue(err <= 1e-3, backend + " " + e.getKey() + ": relative error " + err);
             worst = Math.max(worst, err);
         }
@@ -68,18 +68,6 @@ class MobyGoldenTest {
                 "momentum", Tensor.of(new float[] {(float) m}));
     }
 
-    private static double maxAbs(Tensor t) {
-        double m = 0;
-        for (long i = 0; i < t.numel(); i++) m = Math.max(m, Math.abs(t.getFloat(i)));
-        return m;
-    }
-
-    private static double maxDiff(Tensor a, Tensor b) {
-        assertEquals(java.util.Arrays.toString(b.shape()), java.util.Arrays.toString(a.shape()));
-        double m = 0;
-        for (long i = 0; i < b.numel(); i++) m = Math.max(m, Math.abs(a.getFloat(i) - b.getFloat(i)));
-        return m;
-    }
 
     private static void assertClose(double actual, double expected, double tol, String what) {
         double rel = Math.abs(actual - expected) / Math.abs(expected);

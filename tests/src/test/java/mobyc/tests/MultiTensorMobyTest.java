@@ -93,9 +93,9 @@ class MultiTensorMobyTest {
             Golden.assertClose(a.get("out"), b.get("out"), 1e-4, "step " + s + " loss");
             // gradients against the scale of all gradients: some are zero in exact arithmetic (a norm's bias before a BatchNorm)
             double scale = 0;
-            for (String k : b.keySet()) scale = Math.max(scale, maxAbs(b.get(k)));
+            for (String k : b.keySet()) scale = Math.max(scale, Golden.maxAbs(b.get(k)));
             for (String k : b.keySet()) {
-                double err = maxDiff(a.get(k), b.get(k)) / Math.max(maxAbs(b.get(k)), 1e-3 * scale);
+                double err = Golden.maxDiff(a.get(k), b.get(k)) / Math.max(Golden.maxAbs(b.get(k)), 1e-3 * scale);
                 assertTrue(err <= 2e-3, "step " + s + " output " + k + ": relative error " + err);
             }
         }
@@ -106,16 +106,4 @@ class MultiTensorMobyTest {
         assertTrue(interpStore.keySet().stream().anyMatch(k -> k.startsWith("encoder_k.")));
     }
 
-    private static double maxAbs(Tensor t) {
-        double m = 0;
-        for (long i = 0; i < t.numel(); i++) m = Math.max(m, Math.abs(t.getFloat(i)));
-        return m;
-    }
-
-    private static double maxDiff(Tensor a, Tensor b) {
-        assertEquals(java.util.Arrays.toString(b.shape()), java.util.Arrays.toString(a.shape()));
-        double m = 0;
-        for (long i = 0; i < b.numel(); i++) m = Math.max(m, Math.abs(a.getFloat(i) - b.getFloat(i)));
-        return m;
-    }
 }
