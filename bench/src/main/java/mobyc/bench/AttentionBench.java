@@ -77,18 +77,13 @@ public class AttentionBench {
 
     /** The front end's graph of {@code src}, with its passes off ({@code -Dmobyc.fuse=none}) when {@code unfused}. */
     private static Graph build(String src, boolean unfused) {
-        String old = System.getProperty(Pipeline.PROPERTY);
-        if (unfused) System.setProperty(Pipeline.PROPERTY, "none");
-        try {
+        return Pipeline.with(unfused ? "none" : System.getProperty(Pipeline.PROPERTY, "all"), () -> {
             Diagnostics d = new Diagnostics();
             Compilation c = Frontend.loadSource("attention.moby", src, d);
             Frontend.Built b = d.hasErrors() ? null : Frontend.build(c, new Frontend.Request("M", "forward", Map.of(), true));
             if (b == null) throw new IllegalStateException(d.format());
             return b.graph();
-        } finally {
-            if (old == null) System.clearProperty(Pipeline.PROPERTY);
-            else System.setProperty(Pipeline.PROPERTY, old);
-        }
+        });
     }
 
     /** loss = sum(out * w); gradients in every parameter and in x. */

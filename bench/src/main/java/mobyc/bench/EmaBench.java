@@ -101,13 +101,7 @@ public class EmaBench {
             case "fused" -> ElementwiseFusion.run(g);
             default -> g;
         };
-        String old = System.getProperty(Pipeline.PROPERTY);
-        System.setProperty(Pipeline.PROPERTY, "none"); // the passes ran above, as chosen
-        try {
-            exe = Backends.select("cpu").compile(Lower.lower(pre));
-        } finally {
-            if (old == null) System.clearProperty(Pipeline.PROPERTY); else System.setProperty(Pipeline.PROPERTY, old);
-        }
+        exe = Pipeline.with("none", () -> Backends.select("cpu").compile(Lower.lower(pre))); // the passes ran above, as chosen
         store = ParameterStore.initialise(g, 0);
         inputs.put("m", Tensor.of(new float[] {0.99f}));
         long n = shapes.stream().mapToLong(s -> s.numel().constant()).sum();

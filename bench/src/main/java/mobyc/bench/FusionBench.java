@@ -80,13 +80,7 @@ public class FusionBench {
 
     @Setup(Level.Trial) public void setup() {
         Graph g = graph(chain);
-        String old = System.getProperty(Pipeline.PROPERTY);
-        System.setProperty(Pipeline.PROPERTY, fused ? "all" : "none");
-        try {
-            exe = Backends.select("cpu").compile(Lower.lower(g));
-        } finally {
-            if (old == null) System.clearProperty(Pipeline.PROPERTY); else System.setProperty(Pipeline.PROPERTY, old);
-        }
+        exe = Pipeline.with(fused ? "all" : "none", () -> Backends.select("cpu").compile(Lower.lower(g)));
         store = ParameterStore.initialise(g, 0);
         for (String name : new String[] {"x", "y"}) {
             Tensor t = Tensor.zeros(DType.F32, 64, 16, 16, 192);

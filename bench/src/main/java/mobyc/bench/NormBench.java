@@ -74,13 +74,7 @@ public class NormBench {
 
     @Setup(Level.Trial) public void setup() {
         Graph graph = graph(op);
-        String old = System.getProperty(Pipeline.PROPERTY);
-        System.setProperty(Pipeline.PROPERTY, "none");
-        try {
-            exe = Backends.select("cpu").compile(Lower.lower(graph));
-        } finally {
-            if (old == null) System.clearProperty(Pipeline.PROPERTY); else System.setProperty(Pipeline.PROPERTY, old);
-        }
+        exe = Pipeline.with("none", () -> Backends.select("cpu").compile(Lower.lower(graph)));
         store = ParameterStore.initialise(graph, 0);
         for (String name : new String[] {"x", "g"}) {
             Tensor t = Tensor.zeros(DType.F32, 64, 16, 16, channels(op));

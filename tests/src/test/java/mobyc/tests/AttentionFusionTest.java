@@ -48,16 +48,7 @@ class AttentionFusionTest {
             """;
 
     /** The graph as the front end builds it with every pass off ({@code -Dmobyc.fuse=none}). */
-    private static Graph unfused(Supplier<Graph> build) {
-        String old = System.getProperty(Pipeline.PROPERTY);
-        System.setProperty(Pipeline.PROPERTY, "none");
-        try {
-            return build.get();
-        } finally {
-            if (old == null) System.clearProperty(Pipeline.PROPERTY);
-            else System.setProperty(Pipeline.PROPERTY, old);
-        }
-    }
+    private static Graph unfused(Supplier<Graph> build) { return Pipeline.with("none", build); }
 
     private static Graph swin(int dim, int res, int window) {
         return Programs.buildSource("swin_stage.moby", SWIN_STAGE.formatted(dim, res, res, window), "M", true);

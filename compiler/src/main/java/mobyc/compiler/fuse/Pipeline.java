@@ -48,6 +48,21 @@ public final class Pipeline {
 
     public static Graph backend(Graph g) { return run(g, backendPasses()); }
 
+    /**
+     * Runs {@code body} with {@code -Dmobyc.fuse} set to {@code setting} ("none" for no passes), then restores it:
+     * how benchmarks and tests compile the same graph with and without the passes.
+     */
+    public static <T> T with(String setting, java.util.function.Supplier<T> body) {
+        String old = System.getProperty(PROPERTY);
+        System.setProperty(PROPERTY, setting);
+        try {
+            return body.get();
+        } finally {
+            if (old == null) System.clearProperty(PROPERTY);
+            else System.setProperty(PROPERTY, old);
+        }
+    }
+
     /** Whether passes are on ({@code -Dmobyc.fuse} unset or not "none"). */
     public static boolean enabled() { return !"none".equals(System.getProperty(PROPERTY)); }
 
