@@ -36,8 +36,7 @@ public final class Gemms {
                 } else {
                     Optional<Gemm> blas = openblas();
                     String vectorWhy = vectorUnusable();
-                    // Large products: the Vector API kernel (1.7-2x OpenBLAS on the tall, thin products of vision
-                    // transformers); small ones stay with OpenBLAS, which needs no warm-up and no per-call split.
+                    // Large products (Swin-T's) on the Vector API kernel, the rest on OpenBLAS: see SizedGemm for the measurements.
                     if (blas.isPresent() && vectorWhy == null) {
                         chosen = sized();
                         why = "Vector API " + VectorGemm.describe() + " for products of " + SizedGemm.LARGE

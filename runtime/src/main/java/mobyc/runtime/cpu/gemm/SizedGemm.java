@@ -5,14 +5,15 @@ import mobyc.runtime.cpu.Gemm;
 
 /**
  * Two sgemms chosen per call by size: products of at least {@link #LARGE} multiply-adds go to {@code large} (the
- * Vector API kernel split over the backend's pool: 1.7-2x OpenBLAS on the tall, thin products of vision
- * transformers, e.g. [16384 x 48] x [48 x 144], measured in GemmBench), smaller ones to {@code small} (OpenBLAS:
- * no per-call split, no JIT warm-up on the many small products of small models). Each shape always takes the same
- * path, so results are deterministic.
+ * Vector API kernel split over the backend's pool), smaller ones to {@code small} (OpenBLAS, single-threaded calls
+ * split over the same pool). Measured in whole MoBY steps on this 2-core machine: Swin-T at batch 8, whose products
+ * are 0.7-0.9 G multiply-adds, ran 1.20 vs 1.11 img/s with the Vector API kernel; small32 at batch 64, whose
+ * largest are 0.15 G, ran faster on OpenBLAS in four of four pairs (e.g. 57.1 vs 31.1 img/s) although GemmBench
+ * alone favours the Vector API kernel there too. Each shape always takes the same path, so results are deterministic.
  */
 public final class SizedGemm implements Gemm {
     /** Multiply-adds from which a product goes to the large-product kernel. */
-    public static final long LARGE = 1L << 22;
+    public static final long LARGE = 1L << 28;
 
     private final Gemm large, small;
 

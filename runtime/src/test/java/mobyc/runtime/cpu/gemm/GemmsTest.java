@@ -19,15 +19,15 @@ class GemmsTest {
         Gemms.openblas().ifPresent(g -> assertEquals("sized", Gemms.named("sized").name()));
     }
 
-    /** Products from SizedGemm.LARGE multiply-adds go to the large kernel, smaller ones to the small one. */
+    /** Products from SizedGemm.LARGE (2^28) multiply-adds go to the large kernel, smaller ones to the small one. */
     @Test
     void sizedSplitsBySize() {
         java.util.List<String> calls = new java.util.ArrayList<>();
         Gemm large = recorder("large", calls), small = recorder("small", calls);
         SizedGemm g = new SizedGemm(large, small);
         java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.NULL;
-        g.sgemm(false, false, 1024, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // exactly 2^22
-        g.sgemm(false, false, 1023, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // just below
+        g.sgemm(false, false, 65536, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // exactly LARGE
+        g.sgemm(false, false, 65535, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // just below
         assertEquals(java.util.List.of("large", "small"), calls);
     }
 
