@@ -22,7 +22,9 @@ import mobyc.runtime.cpu.Gemm;
  * thread at load ({@code openblas_set_num_threads(1)}): the backend has one pool, {@link CpuPool}, and a large
  * product called from outside it is split here into row (or column) blocks over that pool, one single-threaded
  * sgemm per block; a product called from a pool worker (one of a batch) runs whole. OpenBLAS's own threads would
- * spin between calls and take the cores from the pool's elementwise kernels. Heap segments are passed through a
+ * spin between calls and take the cores from the pool's elementwise kernels. Before the first load,
+ * {@link OpenBlasCore} asks a DYNAMIC_ARCH build for its AVX-512 kernels where the CPU has them and the library
+ * might not know the CPU. Heap segments are passed through a
  * critical downcall (no copy); off-heap ones through an ordinary one.
  */
 public final class OpenBlasGemm implements Gemm {
@@ -43,6 +45,7 @@ public final class OpenBlasGemm implements Gemm {
     /** OpenBLAS when the library and its {@code cblas_sgemm} are found; empty otherwise, never an exception. */
     @SuppressWarnings("restricted") // library lookup and downcall: the point of this class
     public static Optional<OpenBlasGemm> load() {
+        Optional<String> coreType = OpenBlasCore.apply();
         for (String candidate : candidates()) {
             try {
                 SymbolLookup lookup = candidate.contains("/")
@@ -54,7 +57,8 @@ public final class OpenBlasGemm implements Gemm {
                 FunctionDescriptor d = FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I);
                 Linker linker = Linker.nativeLinker();
                 singleThreaded(lookup, linker, candidate);
-                return Optional.of(new OpenBlasGemm(candidate, linker.downcallHandle(symbol.get(), d),
+                return Optional.of(new OpenBlasGemm(candidate + coreType.map(c -> " (" + OpenBlasCore.VARIABLE + "=" + c + ")").orElse(""),
+                        linker.downcallHandle(symbol.get(), d),
                         linker.downcallHandle(symbol.get(), d, Linker.Option.critical(true))));
             } catch (IllegalArgumentException | IllegalCallerException | UnsatisfiedLinkError e) {
                 LOG.log(System.Logger.Level.DEBUG, "openblas: {0} not loaded: {1}", candidate, e.getMessage());
