@@ -59,6 +59,29 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * MoBY's cross-entropy gradient, (p - one_hot(label)) * g / B with the one-hot from an iota row against a label
+     * column, on rows that end in a scalar tail (4097 = 256 vectors of 16 and one): every label, the first and the
+     * last column included, gives p - 1 exactly where it points and p elsewhere.
+     */
+    @Test
+    void crossEntropyGradientOnRowsWithTails() {
+        for (long[] s : new long[][] {{1, 1}, {3, 17}, {2, 4097}, {64, 4097}}) {
+            long rows = s[0], n = s[1];
+            Op.Fused f = ColdCallBench.crossEntropyGradient(rows, n);
+            Tensor iota = Tensor.zeros(DType.I32, n), labels = Tensor.zeros(DType.I32, rows, 1), p = Diff.randn(rows + n, 1.0, rows, n);
+            for (int i = 0; i < n; i++) iota.setInt(i, i);
+            for (int r = 0; r < rows; r++) labels.setInt(r, r == 0 ? (int) n - 1 : (int) ((r * 977L) % n)); // row 0: the tail
+            Tensor out = Tensor.zeros(DType.F32, rows, n);
+            CpuFused.run(f.kernel(), new Tensor[] {iota, labels, p}, out);
+            for (long r = 0; r < rows; r++)
+                for (long c = 0; c < n; c++) {
+                    float hot = c == labels.getInt(r) ? 1f : 0f, expected = (p.getFloat(r * n + c) - hot) * 0.5f / 0.2f;
+                    assertEquals(expected, out.getFloat(r * n + c), 0f, "[" + rows + ", " + n + "] at (" + r + ", " + c + ")");
+                }
+        }
+    }
+
     @Test
     void symbolicBatchAndBroadcastRowsAndColumns() {
         GraphBuilder b = new GraphBuilder("sym");
