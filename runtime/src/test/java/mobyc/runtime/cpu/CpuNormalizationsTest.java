@@ -56,6 +56,18 @@ class CpuNormalizationsTest {
     }
 
     @Test
+    void layerNormParamGradMatchesInterp() {
+        // rows: fewer than one block, whole blocks of 64 and a partial last block; C with and without a vector tail
+        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(2, 3, 207), shape(600, 48), shape(64, 2, 384), shape(130, 16)}) {
+            long c = s[s.length - 1], rows = Arrays.stream(s).reduce(1, (p, q) -> p * q) / c;
+            Tensor x = randn(c, 3, s), g = randn(c + 2, s);
+            for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
+            check("layer_norm_param_grad " + Arrays.toString(s), new Op.LayerNormParamGrad(1e-5), DType.F32, shape(2, c),
+                    Diff.forSum(rows), Diff.forSum(rows), x, g);
+        }
+    }
+
+    @Test
     void batchNormMatchesInterpWithChannelsFirstAndLast() {
         Object[][] cases = {{shape(4, 13), 1}, {shape(25, 207), -1}, {shape(2, 13, 5, 7), 1}, {shape(3, 4, 4098), 1}, {shape(1, 1), 1}};
         for (Object[] c : cases) {
