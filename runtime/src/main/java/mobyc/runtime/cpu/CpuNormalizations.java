@@ -126,7 +126,7 @@ final class CpuNormalizations {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), bs = bias.segment(), os = out.segment();
         Parallel.forItems(rows, 4 * c, (from, to) -> {
-            float[] lanes = new float[FL];
+            float[] lanes = new float[FL + 3];
             double[] dlanes = new double[DL];
             for (long r = from; r < to; r++) layerNormRow(xs, ws, bs, os, r * c, (int) c, eps, lanes, dlanes);
         });
@@ -134,11 +134,9 @@ final class CpuNormalizations {
 
     private static void layerNormRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, int c,
                                      double eps, float[] lanes, double[] dlanes) {
-        double mean = rowSum(xs, base, c, dlanes) / c;
-        float hi = (float) mean, lo = (float) (mean - hi);
-        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
-        float rstd = rowRstd(xs, base, c, hi, lo, eps, lanes);
-        FloatVector vr = FloatVector.broadcast(F, rstd);
+        rowStatistics(xs, base, c, eps, lanes, dlanes);
+        float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
         for (j = 0; j + FL <= c; j += FL) {
             FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
@@ -146,6 +144,18 @@ final class CpuNormalizations {
                     .intoMemorySegment(os, (base + j) << 2, LE);
         }
         for (; j < c; j++) Simd.set(os, base + j, Math.fma((Simd.get(xs, base + j) - hi - lo) * rstd, Simd.get(ws, j), Simd.get(bs, j)));
+    }
+
+    /**
+     * A row's statistics into {@code lanes[FL..FL+2]}: its mean (summed in double) split into floats hi + lo, and
+     * 1 / sqrt(var + eps) ({@link #rowRstd}); {@code lanes[0..FL)} is scratch.
+     */
+    private static void rowStatistics(MemorySegment xs, long base, int c, double eps, float[] lanes, double[] dlanes) {
+        double mean = rowSum(xs, base, c, dlanes) / c;
+        float hi = (float) mean, lo = (float) (mean - hi);
+        lanes[FL + 2] = rowRstd(xs, base, c, hi, lo, eps, lanes);
+        lanes[FL] = hi;
+        lanes[FL + 1] = lo;
     }
 
     /** 1 / sqrt(var + eps) of a row whose mean is hi + lo: d = (x - hi) - lo in float, float lanes of d^2 summed in double. */
@@ -158,7 +168,7 @@ final class CpuNormalizations {
         }
         acc.intoArray(lanes, 0);
         double var = 0;
-        for (float l : lanes) var += l;
+        for (int l = 0; l < FL; l++) var += lanes[l];
         for (; j < c; j++) {
             float d = Simd.get(xs, base + j) - hi - lo;
             var += d * d;
@@ -256,7 +266,7 @@ final class CpuNormalizations {
         float[] partial = new float[(int) (blocks * 2 * c)];
         Parallel.forItems(blocks, (long) PARAM_GRAD_ROWS * 6 * c, (from, to) -> {
             double[] dlanes = new double[DL];
-            float[] lanes = new float[FL];
+            float[] lanes = new float[FL + 3];
             for (long blk = from; blk < to; blk++) {
                 int at = (int) (blk * 2 * c);
                 for (long r = blk * PARAM_GRAD_ROWS; r < Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS); r++)
@@ -273,11 +283,9 @@ final class CpuNormalizations {
     /** acc[at + j] += g xhat and acc[at + c + j] += g over one row. */
     private static void paramGradRow(MemorySegment xs, MemorySegment gs, long base, int c, double eps, float[] acc, int at,
                                      float[] lanes, double[] dlanes) {
-        double mean = rowSum(xs, base, c, dlanes) / c;
-        float hi = (float) mean, lo = (float) (mean - hi);
-        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
-        float rstd = rowRstd(xs, base, c, hi, lo, eps, lanes);
-        FloatVector vr = FloatVector.broadcast(F, rstd);
+        rowStatistics(xs, base, c, eps, lanes, dlanes);
+        float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
         for (j = 0; j + FL <= c; j += FL) {
             FloatVector xhat = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo).mul(vr);
