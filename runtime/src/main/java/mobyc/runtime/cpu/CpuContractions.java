@@ -25,14 +25,18 @@ final class CpuContractions {
         long batches = Shapes.numel(Arrays.copyOf(os, ro - 2));
         MemorySegment am = a.segment(), bm = b.segment(), om = out.segment();
         if (out.numel() == 0) return;
-        if (addend != null) CpuMovement.expand(addend, out); // the epilogue: C starts as the addend, beta = 1
+        // The epilogue: a bias row (the addend varies along N only) is added by the GEMM as it stores C; any other
+        // addend is written into C first, and the product added to it (beta = 1).
+        MemorySegment bias = addend != null && isRow(addend.shape(), n) ? addend.segment() : null;
+        if (addend != null && bias == null) CpuMovement.expand(addend, out);
         float beta = addend != null ? 1f : 0f;
         if (k == 0) {
-            if (addend == null) Simd.fill(om, 0, out.numel(), 0);
+            if (bias != null) CpuMovement.expand(addend, out);
+            else if (addend == null) Simd.fill(om, 0, out.numel(), 0);
             return;
         }
         if (!ta && b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
-            gemm.sgemm(false, tb, Math.toIntExact(batches * m), n, k, 1f, am, 0, k, bm, 0, ldb, beta, om, 0, n);
+            product(gemm, false, tb, Math.toIntExact(batches * m), n, k, am, 0, k, bm, 0, ldb, bias, beta, om, 0);
             return;
         }
         long[] batch = Arrays.copyOf(os, ro - 2);
@@ -41,8 +45,22 @@ final class CpuContractions {
             Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
             long aOff = ao.seek(from), bOff = bo.seek(from);
             for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
-                gemm.sgemm(ta, tb, m, n, k, 1f, am, aOff, lda, bm, bOff, ldb, beta, om, p * m * n, n);
+                product(gemm, ta, tb, m, n, k, am, aOff, lda, bm, bOff, ldb, bias, beta, om, p * m * n);
         });
+    }
+
+    /** One product into C (leading dimension n): with the bias row added, or C = product + beta C. */
+    private static void product(Gemm gemm, boolean ta, boolean tb, int m, int n, int k, MemorySegment a, long aOff, int lda,
+                                MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, MemorySegment c, long cOff) {
+        if (bias != null) gemm.sgemmBias(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, bias, 0, c, cOff, n);
+        else gemm.sgemm(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n);
+    }
+
+    /** Whether an addend of this shape is one row of n values broadcast over everything else. */
+    private static boolean isRow(long[] shape, int n) {
+        if (shape.length == 0 || shape[shape.length - 1] != n) return false;
+        for (int i = 0; i < shape.length - 1; i++) if (shape[i] != 1) return false;
+        return true;
     }
 
     /** The strides with which the output's batch index walks an operand's matrices (0 on broadcast axes). */

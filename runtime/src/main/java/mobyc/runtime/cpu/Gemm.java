@@ -15,4 +15,20 @@ public interface Gemm {
                MemorySegment a, long aOffset, int lda,
                MemorySegment b, long bOffset, int ldb,
                float beta, MemorySegment c, long cOffset, int ldc);
+
+    /**
+     * {@code C = op(A) * op(B) + bias}, the row vector of {@code n} floats at {@code biasOffset} of {@code bias}
+     * added to every row of C; C is overwritten. This default writes the bias into every row, then adds the product
+     * (beta 1): a second pass over C, which a GEMM that adds the bias as it stores its tiles saves.
+     */
+    default void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
+                           MemorySegment a, long aOffset, int lda,
+                           MemorySegment b, long bOffset, int ldb,
+                           MemorySegment bias, long biasOffset, MemorySegment c, long cOffset, int ldc) {
+        mobyc.runtime.cpu.gemm.GemmArgs.checkBias(n, bias, biasOffset);
+        mobyc.runtime.cpu.gemm.GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        for (int i = 0; i < m; i++)
+            MemorySegment.copy(bias, biasOffset * Float.BYTES, c, (cOffset + (long) i * ldc) * Float.BYTES, (long) n * Float.BYTES);
+        sgemm(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 1f, c, cOffset, ldc);
+    }
 }

@@ -9,7 +9,8 @@ import mobyc.runtime.cpu.gemm.VectorGemm;
 /**
  * Finds the sgemm to use, once: {@code -Dmobyc.gemm=sized|vector|openblas|scalar} when set; else, when OpenBLAS loads
  * and the Vector API kernel can run ({@code jdk.incubator.vector} in the boot layer, preferred vector of 128 bits
- * or more), {@link SizedGemm}: the Vector API kernel for large products, OpenBLAS for small ones; else whichever of
+ * or more), {@link SizedGemm}: OpenBLAS for weight gradients (small C, long k: it splits them along k), the Vector
+ * API kernel for every other product; else whichever of
  * the two is there; else the scalar loop. One log line (DEBUG) says which and why.
  */
 public final class Gemms {
@@ -36,11 +37,11 @@ public final class Gemms {
                 } else {
                     Optional<Gemm> blas = openblas();
                     String vectorWhy = vectorUnusable();
-                    // Large products (Swin-T's) on the Vector API kernel, the rest on OpenBLAS: see SizedGemm for the measurements.
+                    // Weight gradients on OpenBLAS, the rest on the Vector API kernel: see SizedGemm for the measurements.
                     if (blas.isPresent() && vectorWhy == null) {
                         chosen = sized();
-                        why = "Vector API " + VectorGemm.describe() + " for products of " + SizedGemm.LARGE
-                                + "+ multiply-adds, OpenBLAS (" + ((OpenBlasGemm) blas.get()).library() + ") below";
+                        why = "Vector API " + VectorGemm.describe() + "; OpenBLAS ("
+                                + ((OpenBlasGemm) blas.get()).library() + ") for small products with a long k";
                     } else if (blas.isPresent()) {
                         chosen = blas.get();
                         why = "OpenBLAS found (" + ((OpenBlasGemm) chosen).library() + "); " + vectorWhy;
@@ -82,7 +83,7 @@ public final class Gemms {
 
     public static Gemm scalar() { return ScalarHolder.GEMM; }
 
-    /** The Vector API kernel for large products and OpenBLAS for small ones ({@link SizedGemm}). */
+    /** OpenBLAS for small products with a long k, the Vector API kernel for the rest ({@link SizedGemm}). */
     public static Gemm sized() {
         return new SizedGemm(vector(), openblas().orElseThrow(() -> new IllegalArgumentException(
                 "-D" + PROPERTY + "=sized: libopenblas was not found (set -D" + OpenBlasGemm.PROPERTY + "=PATH)")));

@@ -48,6 +48,30 @@ class CpuContractionsTest {
         }
     }
 
+    /**
+     * The epilogue addend: a bias row ([n] or [1, n]: added by the GEMM as it stores C), a column or a full matrix
+     * (written into C first), on a tall shared-weight product, on per-matrix products, and with k = 0.
+     */
+    @Test
+    void matmulWithAnAddendMatchesInterp() {
+        long[][][] cases = { // a, b, addend, out
+            {{2, 3, 13, 7}, {7, 25}, {25}, {2, 3, 13, 25}},
+            {{2, 3, 13, 7}, {7, 25}, {1, 25}, {2, 3, 13, 25}},
+            {{2, 3, 13, 7}, {7, 25}, {13, 1}, {2, 3, 13, 25}},
+            {{2, 3, 13, 7}, {7, 25}, {3, 13, 25}, {2, 3, 13, 25}},
+            {{3, 5, 9}, {3, 9, 4}, {4}, {3, 5, 4}},
+            {{300, 207}, {207, 50}, {50}, {300, 50}},
+            {{2, 3, 0}, {0, 4}, {4}, {2, 3, 4}},
+        };
+        for (long[][] c : cases) {
+            Tensor a = randn(1, c[0]), b = randn(2, c[1]), addend = randn(3, c[2]);
+            check("matmul " + Arrays.toString(c[0]) + " @ " + Arrays.toString(c[1]) + " + " + Arrays.toString(c[2]),
+                    new Op.MatMul(), c[3], c[0][c[0].length - 1] + 1, a, b, addend);
+        }
+        Tensor a = randn(4, 207, 30), b = randn(5, 40, 30), bias = randn(6, 40);
+        check("matmul transB + bias", new Op.MatMul(false, true), shape(207, 40), 31, a, b, bias);
+    }
+
     /** x shape, weight shape, stride, padding. */
     private static final long[][][] CONVS = {
         {{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1}, {0, 0}},

@@ -7,10 +7,10 @@ import java.lang.foreign.MemorySegment;
  * the stored row length, and every element the call touches inside its segment. A native BLAS must never be handed
  * an out-of-range pointer, so the checks run before any implementation reads memory.
  */
-final class GemmArgs {
+public final class GemmArgs {
     private GemmArgs() {}
 
-    static void check(boolean transA, boolean transB, int m, int n, int k,
+    public static void check(boolean transA, boolean transB, int m, int n, int k,
                       MemorySegment a, long aOffset, int lda,
                       MemorySegment b, long bOffset, int ldb,
                       MemorySegment c, long cOffset, int ldc) {
@@ -22,6 +22,14 @@ final class GemmArgs {
         operand("A", a, aOffset, lda, aRows, aCols);
         operand("B", b, bOffset, ldb, bRows, bCols);
         operand("C", c, cOffset, ldc, m, n);
+    }
+
+    /** The bias row of {@link mobyc.runtime.cpu.Gemm#sgemmBias}: {@code n} floats inside its segment. */
+    public static void checkBias(int n, MemorySegment bias, long biasOffset) {
+        if (biasOffset < 0) throw new IllegalArgumentException("sgemm: offset of the bias is negative: " + biasOffset);
+        if ((biasOffset + Math.max(0, n)) * Float.BYTES > bias.byteSize())
+            throw new IndexOutOfBoundsException("sgemm: the bias (" + n + " floats at offset " + biasOffset + ") needs "
+                    + (biasOffset + n) * Float.BYTES + " bytes, segment has " + bias.byteSize());
     }
 
     private static void operand(String name, MemorySegment s, long offset, int ld, int rows, int cols) {

@@ -1,9 +1,8 @@
 package mobyc.runtime.cpu.gemm;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,10 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
  * where there are 16 and 24 accumulators would spill.
  * <p>The kernels are written out by hand (no arrays of vectors) so that C2 keeps every accumulator in a register,
  * and hold nothing but the product so that they stay within the compilers' budgets: past C2's inlining cutoff
- * vectors get boxed and the kernel allocates; past C1's register limit (loading C as well is enough) it stays
- * interpreted, at about 1 GFLOP/s, until C2 gets to it. So alpha is folded into the packed A, beta into C before
- * the first k block (see {@link VectorGemm}), and adding to C ({@link #addFull}) or storing part of a tile
- * ({@link #storeEdge}) goes through a scratch tile.
+ * vectors get boxed and the kernel allocates; past C1's register limit it stays interpreted, at about 1 GFLOP/s,
+ * until C2 gets to it. So alpha is folded into the packed A, beta into C before the first k block (see
+ * {@link VectorGemm}).
+ * <p>Everything the kernels touch is a Java array: the packed panels, and the tile they write, which
+ * {@link #store} then copies into C with bulk copies. Vector loads and stores on memory segments are compiled
+ * from a type profile shared by every caller in the process: once any code has used them on a heap segment (the
+ * Vector API's own fallback for {@code reinterpretAsInts} does, while it runs interpreted), C2 compiles them
+ * without the intrinsic, boxing every vector. In a MoBY step that left this kernel at 30-45 GFLOP/s against 200-300
+ * alone. Array loads have no such profile.
  */
 final class MicroKernel {
     private MicroKernel() {}
@@ -26,42 +30,39 @@ final class MicroKernel {
     static final boolean WIDE = S.vectorBitSize() >= 512 || "aarch64".equals(System.getProperty("os.arch"));
     static final int MR = WIDE ? Kernel8x3.MR : Kernel6x2.MR;
     static final int NR = (WIDE ? Kernel8x3.VECTORS : Kernel6x2.VECTORS) * S.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Bytes per vector. */
-    private static final long V = (long) S.length() * Float.BYTES;
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
-     * {@code C[0..MR, 0..NR] = Apanel * Bpanel}: the product of the packed A micro-panel at byte offset {@code a}
-     * and the packed B micro-panel at {@code b} over {@code kc} steps, stored over the tile of C at byte offset
-     * {@code c} (row stride {@code ldc} bytes) without reading it.
+     * {@code tile[0..MR*NR) = Apanel * Bpanel} (row stride NR): the product of the packed A micro-panel at float
+     * index {@code a} of {@code ap} and the packed B micro-panel at {@code b} of {@code bp} over {@code kc} steps.
      */
-    static void kernel(MemorySegment ap, long a, MemorySegment bp, long b, int kc, MemorySegment cs, long c, long ldc) {
-        if (WIDE) Kernel8x3.kernel(ap, a, bp, b, kc, cs, c, ldc);
-        else Kernel6x2.kernel(ap, a, bp, b, kc, cs, c, ldc);
+    static void kernel(float[] ap, int a, float[] bp, int b, int kc, float[] tile) {
+        if (WIDE) Kernel8x3.kernel(ap, a, bp, b, kc, tile);
+        else Kernel6x2.kernel(ap, a, bp, b, kc, tile);
     }
 
-    /** {@code C += tile} over a whole MR x NR tile (row stride NR floats). */
-    static void addFull(MemorySegment t, MemorySegment cs, long c, long ldc) {
-        for (int r = 0; r < MR; r++) {
-            long row = c + r * ldc, tr = (long) r * NR * Float.BYTES;
-            for (long v = 0; v < NR * Float.BYTES; v += V) {
-                FloatVector x = FloatVector.fromMemorySegment(S, t, tr + v, ORDER);
-                x.add(FloatVector.fromMemorySegment(S, cs, row + v, ORDER)).intoMemorySegment(cs, row + v, ORDER);
-            }
-        }
-    }
-
-    /** {@code C = tile}, or {@code C += tile} when {@code add}, for the top-left {@code mr x nr} corner of a tile. */
-    static void storeEdge(MemorySegment t, int mr, int nr, MemorySegment cs, long c, long ldc, boolean add) {
+    /**
+     * {@code C = tile}, {@code C = tile + bias[j0..]} on every row when {@code bias} is not null, or
+     * {@code C += tile} when {@code add}, for the top-left {@code mr x nr} corner of a tile; C's corner starts at
+     * float index {@code c} of {@code cs}, rows {@code ldc} floats apart. {@code row} is scratch of at least NR floats.
+     */
+    static void store(float[] tile, int mr, int nr, MemorySegment cs, long c, long ldc, boolean add, float[] row,
+                      float[] bias, int j0) {
         for (int r = 0; r < mr; r++) {
-            long row = c + r * ldc, tr = (long) r * NR * Float.BYTES;
-            for (int j = 0; j < nr; j += S.length()) {
-                VectorMask<Float> m = S.indexInRange(j, nr);
-                long v = (long) j * Float.BYTES;
-                FloatVector x = FloatVector.fromMemorySegment(S, t, tr + v, ORDER);
-                if (add) x = x.add(FloatVector.fromMemorySegment(S, cs, row + v, ORDER, m));
-                x.intoMemorySegment(cs, row + v, ORDER, m);
+            long at = (c + r * ldc) * Float.BYTES;
+            int t = r * NR;
+            if (!add && bias == null) {
+                MemorySegment.copy(tile, t, cs, F, at, nr);
+                continue;
             }
+            float[] base = add ? row : bias;
+            int b0 = add ? 0 : j0;
+            if (add) MemorySegment.copy(cs, F, at, row, 0, nr);
+            int j = 0;
+            for (; j <= nr - S.length(); j += S.length())
+                FloatVector.fromArray(S, base, b0 + j).add(FloatVector.fromArray(S, tile, t + j)).intoArray(row, j);
+            for (; j < nr; j++) row[j] = base[b0 + j] + tile[t + j];
+            MemorySegment.copy(row, 0, cs, F, at, nr);
         }
     }
 }

@@ -2,10 +2,7 @@ package mobyc.runtime.cpu.gemm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
+import java.util.Arrays;
 
 /**
  * Copies blocks of op(A) and op(B) into the contiguous layout the micro-kernel streams through; transposition and
@@ -16,108 +13,89 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>B block (kc x nc) -> ceil(nc/NR) micro-panels of kc x NR floats, k-major: element (p, j) of panel q at
  *       {@code q*kc*NR + p*NR + j}. Columns past nc are zero.</li>
  * </ul>
- * Zero padding lets the kernel always compute full MR x NR tiles; the driver stores only the valid part. Where the
- * source runs along k (A, and B^T) whole 8 x L blocks go through {@link Transpose8}, what is left is copied one
- * float at a time; where it runs along m or n (A^T, B) each k step is one vector copy.
+ * Zero padding lets the kernel always compute full MR x NR tiles; the driver stores only the valid part. The
+ * operands are read only by bulk copies into a staging array (see {@link MicroKernel} for why no vector touches a
+ * memory segment): where the source runs along k (A, and B^T), 8 runs at a time are staged and whole 8 x L blocks
+ * go through {@link Transpose8}, what is left is moved one float at a time; where it runs along m or n (A^T, B)
+ * one k step of the whole block is staged and each panel's part is one array copy.
  */
 final class Packing {
     private Packing() {}
 
     private static final ValueLayout.OfFloat IN = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfFloat OUT = ValueLayout.JAVA_FLOAT;
-    private static final VectorSpecies<Float> S = MicroKernel.S;
-    private static final int MR = MicroKernel.MR, NR = MicroKernel.NR, L = S.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final int F = Float.BYTES;
-    /** The lanes of one k step of a packed A panel, when a vector holds at least MR floats. */
-    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, Math.min(MR, L));
+    private static final int MR = MicroKernel.MR, NR = MicroKernel.NR, L = MicroKernel.S.length();
+
+    /** Floats of staging {@link #packA} and {@link #packB} need for blocks of at most these sizes. */
+    static int stageFloats(int mc, int kc, int nc) { return Math.max(8 * kc, Math.max(mc, nc)); }
 
     /** Packs rows [i0, i0+mc) and columns [p0, p0+kc) of alpha * op(A) into {@code dst}. */
-    static void packA(Operands o, int i0, int mc, int p0, int kc, MemorySegment dst) {
+    static void packA(Operands o, int i0, int mc, int p0, int kc, float[] dst, float[] stage) {
         final float alpha = o.alpha();
-        long rowStride = o.aRowStride(), colStride = o.aColStride();
         MemorySegment a = o.a();
-        for (int q = 0, r0 = 0; r0 < mc; q++, r0 += MR) {
-            int rows = Math.min(MR, mc - r0);
-            long panel = (long) q * kc * MR * F;
-            long src = o.aOffset() + (i0 + r0) * rowStride + p0 * colStride;
-            if (o.transA() && MR <= L) {
-                // Stored k x m: the MR values of one k step are contiguous, one masked vector each.
-                VectorMask<Float> valid = S.indexInRange(0, rows);
-                for (int p = 0; p < kc; p++) {
-                    FloatVector x = FloatVector.fromMemorySegment(S, a, (src + p * colStride) * F, ORDER, valid);
-                    if (alpha != 1f) x = x.mul(alpha);
-                    x.intoMemorySegment(dst, panel + (long) p * MR * F, ORDER, PANEL_ROWS);
+        int panels = (mc + MR - 1) / MR;
+        if (o.transA()) {
+            // Stored k x m: one k step of the block is a contiguous run of mc floats.
+            for (int p = 0; p < kc; p++) {
+                MemorySegment.copy(a, IN, (o.aOffset() + i0 + (long) (p0 + p) * o.lda()) * Float.BYTES, stage, 0, mc);
+                if (alpha != 1f) for (int i = 0; i < mc; i++) stage[i] *= alpha;
+                for (int q = 0; q < panels; q++) {
+                    int rows = Math.min(MR, mc - q * MR), d = q * kc * MR + p * MR;
+                    System.arraycopy(stage, q * MR, dst, d, rows);
+                    if (rows < MR) Arrays.fill(dst, d + rows, d + MR, 0f);
                 }
-                continue;
             }
-            if (o.transA()) {
-                for (int p = 0; p < kc; p++) {
-                    long s = (src + p * colStride) * F, d = panel + (long) p * MR * F;
-                    int r = 0;
-                    for (; r < rows; r++) dst.set(OUT, d + r * F, alpha * a.get(IN, s + r * F));
-                    for (; r < MR; r++) dst.set(OUT, d + r * F, 0f);
-                }
-                continue;
-            }
-            // Stored m x k: MR row streams along k, transposed 8 x L at a time.
+            return;
+        }
+        // Stored m x k: MR row runs along k, staged, then transposed 8 x L at a time.
+        for (int q = 0; q < panels; q++) {
+            int rows = Math.min(MR, mc - q * MR), panel = q * kc * MR;
+            stageRuns(a, o.aOffset() + (long) (i0 + q * MR) * o.lda() + p0, o.lda(), rows, kc, stage);
             int p = 0;
-            if (rows == MR && MR == 8 && Transpose8.SUPPORTED) {
-                for (; p + L <= kc; p += L)
-                    Transpose8.rows(a, (src + p) * F, rowStride * F, alpha, dst, panel + (long) p * MR * F, MR * F);
-            }
+            if (rows == 8 && MR == 8 && Transpose8.SUPPORTED)
+                for (; p + L <= kc; p += L) Transpose8.rows(stage, p, kc, alpha, dst, panel + p * MR, MR);
             for (; p < kc; p++) {
-                long d = panel + (long) p * MR * F;
-                int r = 0;
-                for (; r < rows; r++) dst.set(OUT, d + r * F, alpha * a.get(IN, (src + r * rowStride + p) * F));
-                for (; r < MR; r++) dst.set(OUT, d + r * F, 0f);
+                int d = panel + p * MR, r = 0;
+                for (; r < rows; r++) dst[d + r] = alpha * stage[r * kc + p];
+                for (; r < MR; r++) dst[d + r] = 0f;
             }
         }
     }
 
     /** Packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into {@code dst}. */
-    static void packB(Operands o, int p0, int kc, int j0, int nc, MemorySegment dst) {
-        long rowStride = o.bRowStride(), colStride = o.bColStride();
+    static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, float[] stage) {
         MemorySegment b = o.b();
-        for (int q = 0, c0 = 0; c0 < nc; q++, c0 += NR) {
-            int cols = Math.min(NR, nc - c0);
-            long panel = (long) q * kc * NR * F;
-            long src = o.bOffset() + (long) p0 * rowStride + (j0 + c0) * colStride;
-            if (!o.transB()) {
-                // Stored k x n: the NR values of one k step are contiguous.
-                for (int p = 0; p < kc; p++) {
-                    long s = (src + p * rowStride) * F, d = panel + (long) p * NR * F;
-                    for (int v = 0; v < NR; v += L) {
-                        long off = (long) v * F;
-                        FloatVector x = v + L <= cols
-                                ? FloatVector.fromMemorySegment(S, b, s + off, ORDER)
-                                : FloatVector.fromMemorySegment(S, b, s + off, ORDER, S.indexInRange(v, cols));
-                        x.intoMemorySegment(dst, d + off, ORDER);
-                    }
-                }
-                continue;
-            }
-            // Stored n x k: each column of the panel runs along k; groups of 8 columns are transposed 8 x L at a time.
-            int c = 0;
-            if (Transpose8.SUPPORTED) {
-                for (; c + 8 <= cols; c += 8) {
-                    long s = src + c * colStride, d = panel + (long) c * F;
-                    int p = 0;
-                    for (; p + L <= kc; p += L)
-                        Transpose8.rows(b, (s + p) * F, colStride * F, 1f, dst, d + (long) p * NR * F, NR * F);
-                    for (; p < kc; p++)
-                        for (int j = 0; j < 8; j++)
-                            dst.set(OUT, d + ((long) p * NR + j) * F, b.get(IN, (s + j * colStride + p) * F));
+        int panels = (nc + NR - 1) / NR;
+        if (!o.transB()) {
+            // Stored k x n: one k step of the block is a contiguous run of nc floats.
+            for (int p = 0; p < kc; p++) {
+                MemorySegment.copy(b, IN, (o.bOffset() + (long) (p0 + p) * o.ldb() + j0) * Float.BYTES, stage, 0, nc);
+                for (int q = 0; q < panels; q++) {
+                    int cols = Math.min(NR, nc - q * NR), d = q * kc * NR + p * NR;
+                    System.arraycopy(stage, q * NR, dst, d, cols);
+                    if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
                 }
             }
-            for (; c < cols; c++) {
-                long s = (src + c * colStride) * F, d = panel + (long) c * F;
-                for (int p = 0; p < kc; p++) dst.set(OUT, d + (long) p * NR * F, b.get(IN, s + (long) p * F));
-            }
-            for (; c < NR; c++) {
-                long d = panel + (long) c * F;
-                for (int p = 0; p < kc; p++) dst.set(OUT, d + (long) p * NR * F, 0f);
-            }
+            return;
         }
+        // Stored n x k: each column of a panel runs along k; 8 columns are staged and transposed 8 x L at a time.
+        for (int q = 0; q < panels; q++) {
+            int cols = Math.min(NR, nc - q * NR), panel = q * kc * NR;
+            for (int c = 0; c < cols; c += 8) {
+                int group = Math.min(8, cols - c), d = panel + c;
+                stageRuns(b, o.bOffset() + (long) (j0 + q * NR + c) * o.ldb() + p0, o.ldb(), group, kc, stage);
+                int p = 0;
+                if (group == 8 && Transpose8.SUPPORTED)
+                    for (; p + L <= kc; p += L) Transpose8.rows(stage, p, kc, 1f, dst, d + p * NR, NR);
+                for (; p < kc; p++)
+                    for (int j = 0; j < group; j++) dst[d + p * NR + j] = stage[j * kc + p];
+            }
+            if (cols < NR)
+                for (int p = 0; p < kc; p++) Arrays.fill(dst, panel + p * NR + cols, panel + (p + 1) * NR, 0f);
+        }
+    }
+
+    /** Copies {@code runs} runs of {@code len} floats, {@code stride} floats apart from float index {@code at}, into {@code stage} back to back. */
+    private static void stageRuns(MemorySegment src, long at, long stride, int runs, int len, float[] stage) {
+        for (int r = 0; r < runs; r++) MemorySegment.copy(src, IN, (at + r * stride) * Float.BYTES, stage, r * len, len);
     }
 }

@@ -4,32 +4,40 @@ import java.lang.foreign.MemorySegment;
 import mobyc.runtime.cpu.Gemm;
 
 /**
- * Two sgemms chosen per call by size: products of at least {@link #LARGE} multiply-adds go to {@code large} (the
- * Vector API kernel split over the backend's pool), smaller ones to {@code small} (OpenBLAS, single-threaded calls
- * split over the same pool). Measured in whole MoBY steps on this 2-core machine: Swin-T at batch 8, whose products
- * are 0.7-0.9 G multiply-adds, ran 1.20 vs 1.11 img/s with the Vector API kernel; small32 at batch 64, whose
- * largest are 0.15 G, ran faster on OpenBLAS in four of four pairs (e.g. 57.1 vs 31.1 img/s) although GemmBench
- * alone favours the Vector API kernel there too. Each shape always takes the same path, so results are deterministic.
+ * Two sgemms chosen per call by shape: products whose C is small and whose k is long (a weight's gradient,
+ * X^T dY over every token), which {@link OpenBlasGemm} cuts along k ({@link OpenBlasGemm#kSlices}), go to
+ * {@code sliced}; all others to {@code tiled} (the Vector API kernel, which splits C only, so that on such a
+ * product each thread would read all of A and B). Measured per shape in a small32 MoBY step at batch 64 (2-core
+ * AMD EPYC): the Vector API kernel ran the forward and input-gradient products at 105-213 GFLOP/s against
+ * OpenBLAS's 70-130 (it also adds the bias as it stores C), and the [48, 48] and [48, 144] weight gradients at 40
+ * and 72 against 90 and 116. Each shape always takes the same path, so results are deterministic.
  */
 public final class SizedGemm implements Gemm {
-    /** Multiply-adds from which a product goes to the large-product kernel. */
-    public static final long LARGE = 1L << 28;
+    private final Gemm tiled, sliced;
 
-    private final Gemm large, small;
-
-    public SizedGemm(Gemm large, Gemm small) {
-        this.large = large;
-        this.small = small;
+    public SizedGemm(Gemm tiled, Gemm sliced) {
+        this.tiled = tiled;
+        this.sliced = sliced;
     }
 
     @Override public String name() { return "sized"; }
+
+    /** The sgemm a product of this shape goes to. */
+    Gemm of(int m, int n, int k) { return OpenBlasGemm.kSlices(m, n, k) > 1 ? sliced : tiled; }
 
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       MemorySegment a, long aOffset, int lda,
                       MemorySegment b, long bOffset, int ldb,
                       float beta, MemorySegment c, long cOffset, int ldc) {
-        Gemm g = (long) m * n * k >= LARGE ? large : small;
-        g.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        of(m, n, k).sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
+    @Override
+    public void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
+                          MemorySegment a, long aOffset, int lda,
+                          MemorySegment b, long bOffset, int ldb,
+                          MemorySegment bias, long biasOffset, MemorySegment c, long cOffset, int ldc) {
+        of(m, n, k).sgemmBias(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, bias, biasOffset, c, cOffset, ldc);
     }
 }

@@ -1,7 +1,5 @@
 package mobyc.runtime.cpu.gemm;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,10 +16,8 @@ final class Transpose8 {
 
     private static final VectorSpecies<Float> S = MicroKernel.S;
     private static final int L = S.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final long V = (long) L * Float.BYTES;
-    /** Bytes of one 8-float column. */
-    private static final long COLUMN = 8L * Float.BYTES;
+    /** Floats of one 8-float column. */
+    private static final int COLUMN = 8;
 
     static final boolean SUPPORTED = L == 8 || L == 16;
 
@@ -43,19 +39,19 @@ final class Transpose8 {
     }
 
     /**
-     * Reads 8 rows of L floats (row r at byte offset {@code s + r*rowStride} of {@code src}), scales them by
-     * {@code alpha}, and writes column p (its 8 values, row order) at byte offset {@code d + p*pitch} of
-     * {@code dst}, for p in [0, L). With {@code pitch} = 32 bytes the result is one contiguous k-major block.
+     * Reads 8 rows of L floats (row r at float index {@code s + r*rowStride} of {@code src}), scales them by
+     * {@code alpha}, and writes column p (its 8 values, row order) at float index {@code d + p*pitch} of
+     * {@code dst}, for p in [0, L). With {@code pitch} = 8 the result is one contiguous k-major block.
      */
-    static void rows(MemorySegment src, long s, long rowStride, float alpha, MemorySegment dst, long d, long pitch) {
-        FloatVector r0 = FloatVector.fromMemorySegment(S, src, s, ORDER);
-        FloatVector r1 = FloatVector.fromMemorySegment(S, src, s + rowStride, ORDER);
-        FloatVector r2 = FloatVector.fromMemorySegment(S, src, s + 2 * rowStride, ORDER);
-        FloatVector r3 = FloatVector.fromMemorySegment(S, src, s + 3 * rowStride, ORDER);
-        FloatVector r4 = FloatVector.fromMemorySegment(S, src, s + 4 * rowStride, ORDER);
-        FloatVector r5 = FloatVector.fromMemorySegment(S, src, s + 5 * rowStride, ORDER);
-        FloatVector r6 = FloatVector.fromMemorySegment(S, src, s + 6 * rowStride, ORDER);
-        FloatVector r7 = FloatVector.fromMemorySegment(S, src, s + 7 * rowStride, ORDER);
+    static void rows(float[] src, int s, int rowStride, float alpha, float[] dst, int d, int pitch) {
+        FloatVector r0 = FloatVector.fromArray(S, src, s);
+        FloatVector r1 = FloatVector.fromArray(S, src, s + rowStride);
+        FloatVector r2 = FloatVector.fromArray(S, src, s + 2 * rowStride);
+        FloatVector r3 = FloatVector.fromArray(S, src, s + 3 * rowStride);
+        FloatVector r4 = FloatVector.fromArray(S, src, s + 4 * rowStride);
+        FloatVector r5 = FloatVector.fromArray(S, src, s + 5 * rowStride);
+        FloatVector r6 = FloatVector.fromArray(S, src, s + 6 * rowStride);
+        FloatVector r7 = FloatVector.fromArray(S, src, s + 7 * rowStride);
         if (alpha != 1f) {
             r0 = r0.mul(alpha); r1 = r1.mul(alpha); r2 = r2.mul(alpha); r3 = r3.mul(alpha);
             r4 = r4.mul(alpha); r5 = r5.mul(alpha); r6 = r6.mul(alpha); r7 = r7.mul(alpha);
@@ -82,15 +78,15 @@ final class Transpose8 {
     }
 
     /** Stores the j-th output vector: columns j*L/8 .. (j+1)*L/8 - 1, each 8 floats at {@code d + p*pitch}. */
-    private static void store(FloatVector v, MemorySegment dst, long d, long pitch, int j) {
+    private static void store(FloatVector v, float[] dst, int d, int pitch, int j) {
         if (L == 8) {
-            v.intoMemorySegment(dst, d + j * pitch, ORDER);
+            v.intoArray(dst, d + j * pitch);
         } else if (pitch == COLUMN) {
-            v.intoMemorySegment(dst, d + j * V, ORDER);
+            v.intoArray(dst, d + j * L);
         } else {
-            long p = 2L * j;
-            v.intoMemorySegment(dst, d + p * pitch, ORDER, LOW8);
-            v.intoMemorySegment(dst, d + (p + 1) * pitch - COLUMN, ORDER, HIGH8);
+            int p = 2 * j;
+            v.intoArray(dst, d + p * pitch, LOW8);
+            v.intoArray(dst, d + (p + 1) * pitch - COLUMN, HIGH8);
         }
     }
 }

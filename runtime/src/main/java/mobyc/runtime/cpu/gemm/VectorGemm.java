@@ -3,11 +3,11 @@ package mobyc.runtime.cpu.gemm;
 import static mobyc.runtime.cpu.gemm.MicroKernel.MR;
 import static mobyc.runtime.cpu.gemm.MicroKernel.NR;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
@@ -25,9 +25,8 @@ import mobyc.runtime.cpu.Gemm;
  *           ir over MC by MR   {@link MicroKernel}: MR x NR tile of C in registers
  * </pre>
  * Transposed operands and alpha are absorbed by {@link Packing}; a beta other than 0 or 1 scales C up front, so C
- * is only ever overwritten (first k block, beta 0) or added to. The kernel writes straight into C when it
- * overwrites a whole tile; tiles that add to C, and the tiles at the bottom and right edges, go through a scratch
- * tile. The C output is split into one rectangle per worker of {@link CpuPool} (along M or N,
+ * is only ever overwritten (first k block, beta 0) or added to. The packed blocks and the tile the kernel writes are
+ * Java arrays, and C is written by bulk copies from the tile (see {@link MicroKernel} for why). The C output is split into one rectangle per worker of {@link CpuPool} (along M or N,
  * whichever wastes less) and each worker runs the loops above on its rectangle with its own packing buffers, which
  * are allocated once per thread and reused. Small products, and operands in a confined arena, run on the calling
  * thread.
@@ -40,9 +39,10 @@ public final class VectorGemm implements Gemm {
     static final int NC = blockSize("nc", 3072, NR);
     /** Below this many multiply-adds (m*n*k) the call stays on the calling thread. */
     static final long PARALLEL_MIN = 1L << 21;
+    /** Row parts per thread, at most, when C is split by rows. */
+    static final int ROW_PARTS = 4;
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final long TILE_LD = (long) NR * Float.BYTES;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final ForkJoinPool pool;
@@ -67,12 +67,30 @@ public final class VectorGemm implements Gemm {
                       float beta, MemorySegment c, long cOffset, int ldc) {
         GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         if (m == 0 || n == 0) return;
-        Operands o = new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb,
-                beta, c, cOffset, ldc);
-        if (k == 0 || alpha == 0f) {
+        run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, null));
+    }
+
+    /** The bias is added as each tile is first stored: C is written once. */
+    @Override
+    public void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
+                          MemorySegment a, long aOffset, int lda,
+                          MemorySegment b, long bOffset, int ldb,
+                          MemorySegment bias, long biasOffset, MemorySegment c, long cOffset, int ldc) {
+        GemmArgs.checkBias(n, bias, biasOffset);
+        GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        if (m == 0 || n == 0) return;
+        float[] row = new float[n];
+        MemorySegment.copy(bias, F, biasOffset * Float.BYTES, row, 0, n);
+        run(new Operands(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc, row));
+    }
+
+    private void run(Operands o) {
+        int m = o.m(), n = o.n(), k = o.k();
+        if (k == 0 || o.alpha() == 0f) {
             scale(o, 0, m, 0, n);
             return;
         }
+        MemorySegment a = o.a(), b = o.b(), c = o.c();
         int threads = pool.getParallelism();
         if (threads == 1 || (long) m * n * k < PARALLEL_MIN || confined(a) || confined(b) || confined(c)) {
             rectangle(o, 0, m, 0, n);
@@ -84,10 +102,16 @@ public final class VectorGemm implements Gemm {
         } else if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
             ForkJoinTask.invokeAll(parts);
         } else {
-            // The caller would only wait: it takes the first rectangle itself, so one fewer worker must wake.
-            for (int i = 1; i < parts.size(); i++) pool.execute(parts.get(i));
-            parts.getFirst().invoke();
-            for (int i = 1; i < parts.size(); i++) parts.get(i).join();
+            // The caller would only wait: it takes rectangles too, so one fewer worker must wake. Rectangles are
+            // taken in order by whoever is free, so a worker held up (by the GC, the JIT) costs only its own share.
+            AtomicInteger next = new AtomicInteger();
+            Runnable drain = () -> {
+                for (int i; (i = next.getAndIncrement()) < parts.size(); ) parts.get(i).compute();
+            };
+            List<ForkJoinTask<?>> helpers = new ArrayList<>(threads - 1);
+            for (int t = 1; t < Math.min(threads, parts.size()); t++) helpers.add(pool.submit(drain));
+            drain.run();
+            for (ForkJoinTask<?> h : helpers) h.join();
         }
     }
 
@@ -115,7 +139,9 @@ public final class VectorGemm implements Gemm {
 
     /**
      * Splits C into {@code tm x tn} rectangles, {@code tm * tn <= threads}, choosing the grid whose largest
-     * rectangle (rounded up to whole micro-tiles, plus its share of packing) is smallest.
+     * rectangle (rounded up to whole micro-tiles, plus its share of packing) is smallest. A split by rows alone
+     * is cut further, into up to {@link #ROW_PARTS} parts per thread of at least MC rows each: the parts are
+     * shared out as threads come free, so one slow thread does not hold up the whole product.
      */
     static List<Part> split(Operands o, int threads) {
         int mTiles = ceilDiv(o.m(), MR), nTiles = ceilDiv(o.n(), NR);
@@ -132,6 +158,7 @@ public final class VectorGemm implements Gemm {
                 bestN = tn;
             }
         }
+        if (bestN == 1) bestM = Math.max(bestM, Math.min(ROW_PARTS * threads, o.m() / MC));
         List<Part> parts = new ArrayList<>(bestM * bestN);
         int mPer = ceilDiv(mTiles, bestM) * MR, nPer = ceilDiv(nTiles, bestN) * NR;
         for (int i = 0; i < o.m(); i += mPer)
@@ -143,10 +170,10 @@ public final class VectorGemm implements Gemm {
     /** The blocked loops over one rectangle of C, on the calling thread's packing buffers. */
     static void rectangle(Operands o, int i0, int i1, int j0, int j1) {
         Scratch s = SCRATCH.get();
-        long ldcBytes = (long) o.ldc() * Float.BYTES;
-        int kcMax = Math.min(KC, o.k());
-        MemorySegment packedA = s.a((long) roundUp(Math.min(MC, i1 - i0), MR) * kcMax * Float.BYTES);
-        MemorySegment packedB = s.b((long) roundUp(Math.min(NC, j1 - j0), NR) * kcMax * Float.BYTES);
+        int kcMax = Math.min(KC, o.k()), mcMax = Math.min(MC, i1 - i0), ncMax = Math.min(NC, j1 - j0);
+        float[] packedA = s.a(roundUp(mcMax, MR) * kcMax);
+        float[] packedB = s.b(roundUp(ncMax, NR) * kcMax);
+        float[] stage = s.stage(Packing.stageFloats(mcMax, kcMax, ncMax));
         // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
         boolean overwrite = o.beta() == 0f;
         if (!overwrite && o.beta() != 1f) scale(o, i0, i1, j0, j1);
@@ -155,26 +182,17 @@ public final class VectorGemm implements Gemm {
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
                 boolean accumulate = pc > 0 || !overwrite;
-                Packing.packB(o, pc, kc, jc, nc, packedB);
+                Packing.packB(o, pc, kc, jc, nc, packedB, stage);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    Packing.packA(o, ic, mc, pc, kc, packedA);
+                    Packing.packA(o, ic, mc, pc, kc, packedA, stage);
                     for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        long bPanel = (long) (jr / NR) * kc * NR * Float.BYTES;
+                        int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            long aPanel = (long) (ir / MR) * kc * MR * Float.BYTES;
-                            long cAt = (o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr) * Float.BYTES;
-                            if (mr == MR && nr == NR && !accumulate) {
-                                MicroKernel.kernel(packedA, aPanel, packedB, bPanel, kc, o.c(), cAt, ldcBytes);
-                                continue;
-                            }
-                            MicroKernel.kernel(packedA, aPanel, packedB, bPanel, kc, s.tile, 0, TILE_LD);
-                            if (mr == MR && nr == NR)
-                                MicroKernel.addFull(s.tile, o.c(), cAt, ldcBytes);
-                            else
-                                MicroKernel.storeEdge(s.tile, mr, nr, o.c(), cAt, ldcBytes, accumulate);
+                            MicroKernel.kernel(packedA, (ir / MR) * kc * MR, packedB, bPanel, kc, s.tile);
+                            long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
+                            MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row,
+                                    accumulate ? null : o.bias(), jc + jr);
                         }
                     }
                 }
@@ -182,33 +200,41 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** {@code C = beta*C} over rows [i0, i1) and columns [j0, j1); zero when beta is 0 (NaN in C does not survive). */
+    /**
+     * {@code C = beta*C} over rows [i0, i1) and columns [j0, j1); zero when beta is 0 (NaN in C does not survive),
+     * or the bias when there is one.
+     */
     private static void scale(Operands o, int i0, int i1, int j0, int j1) {
         float beta = o.beta();
         for (int i = i0; i < i1; i++) {
             long row = o.cOffset() + (long) i * o.ldc();
             for (int j = j0; j < j1; j++) {
                 long at = row + j;
-                o.c().setAtIndex(F, at, beta == 0f ? 0f : beta * o.c().getAtIndex(F, at));
+                o.c().setAtIndex(F, at, o.bias() != null ? o.bias()[j] : beta == 0f ? 0f : beta * o.c().getAtIndex(F, at));
             }
         }
     }
     /**
-     * One thread's packing buffers, 4 KiB aligned, grown to the largest blocks this thread has packed (at most
-     * MC x KC and KC x NC) and then reused; freed with the thread.
+     * One thread's packing buffers, grown to the largest blocks this thread has packed (at most MC x KC and
+     * KC x NC) and then reused; collected with the thread.
      */
     private static final class Scratch {
-        private final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
-        private MemorySegment a = MemorySegment.NULL, b = MemorySegment.NULL;
+        private final float[] tile = new float[MR * NR], row = new float[NR];
+        private float[] a = new float[0], b = new float[0], stage = new float[0];
 
-        MemorySegment a(long bytes) {
-            if (a.byteSize() < bytes) a = Arena.ofAuto().allocate(bytes, 4096);
+        float[] a(int floats) {
+            if (a.length < floats) a = new float[floats];
             return a;
         }
 
-        MemorySegment b(long bytes) {
-            if (b.byteSize() < bytes) b = Arena.ofAuto().allocate(bytes, 4096);
+        float[] b(int floats) {
+            if (b.length < floats) b = new float[floats];
             return b;
+        }
+
+        float[] stage(int floats) {
+            if (stage.length < floats) stage = new float[floats];
+            return stage;
         }
     }
 

@@ -102,6 +102,47 @@ final class GemmCheck {
         }
     }
 
+    /**
+     * {@link Gemm#sgemmBias} of {@code c}'s shape (alpha and beta unused) through each of {@code gemms}: C starts as
+     * NaN in its window and must end as the product plus the bias row, which sits at an offset in its own segment.
+     */
+    static void checkBias(Case c, Gemm... gemms) {
+        Random rnd = new Random(c.seed());
+        try (Arena arena = Arena.ofShared()) {
+            Stored a = Stored.random(arena, false, c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
+            Stored b = Stored.random(arena, false, c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
+            Stored bias = Stored.random(arena, false, 1, c.n(), rnd);
+            Stored before = Stored.random(arena, false, c.m(), c.n(), rnd);
+            for (long i = 0; i < before.seg().byteSize() / Float.BYTES; i++)
+                if (before.inWindow(i)) before.seg().setAtIndex(F, i, Float.NaN);
+            Stored want = before.copy(arena, false), mag = before.copy(arena, true);
+            for (int i = 0; i < c.m(); i++)
+                for (int j = 0; j < c.n(); j++) {
+                    float v = bias.seg().getAtIndex(F, bias.offset() + j);
+                    want.seg().setAtIndex(F, want.offset() + (long) i * want.ld() + j, v);
+                    mag.seg().setAtIndex(F, mag.offset() + (long) i * mag.ld() + j, Math.abs(v));
+                }
+            run(ORACLE, c, a, b, want, 1f, 1f);
+            run(ORACLE, c, a.copy(arena, true), b.copy(arena, true), mag, 1f, 1f);
+            float tol = 1e-5f * (float) Math.sqrt(Math.max(1, c.k()));
+            for (Gemm g : gemms) {
+                Stored got = before.copy(arena, false);
+                g.sgemmBias(c.transA(), c.transB(), c.m(), c.n(), c.k(), a.seg(), a.offset(), a.ld(),
+                        b.seg(), b.offset(), b.ld(), bias.seg(), bias.offset(), got.seg(), got.offset(), got.ld());
+                compare(g, c, before, want, mag, got, tol);
+            }
+        }
+    }
+
+    /** {@link #checkBias} over the tails grid and the mixed shapes, for one transpose combination. */
+    static void biasGrid(boolean transA, boolean transB, Gemm... gemms) {
+        int i = 0;
+        for (int m : TAILS)
+            for (int n : TAILS)
+                for (int k : new int[] {0, 13, 207}) checkBias(new Case(transA, transB, m, n, k, 1f, 0f, 500L + i++, false), gemms);
+        for (int[] s : MIXED) checkBias(new Case(transA, transB, s[0], s[1], s[2], 1f, 0f, 500L + i++, false), gemms);
+    }
+
     private static void compare(Gemm g, Case c, Stored before, Stored want, Stored mag, Stored got, float tol) {
         long size = got.seg().byteSize() / Float.BYTES;
         for (long i = 0; i < size; i++) {

@@ -19,16 +19,17 @@ class GemmsTest {
         Gemms.openblas().ifPresent(g -> assertEquals("sized", Gemms.named("sized").name()));
     }
 
-    /** Products from SizedGemm.LARGE (2^28) multiply-adds go to the large kernel, smaller ones to the small one. */
+    /** Products OpenBLAS cuts along k (small C, long k) go to the sliced gemm, every other one to the tiled gemm. */
     @Test
-    void sizedSplitsBySize() {
+    void sizedSplitsByShape() {
         java.util.List<String> calls = new java.util.ArrayList<>();
-        Gemm large = recorder("large", calls), small = recorder("small", calls);
-        SizedGemm g = new SizedGemm(large, small);
+        Gemm tiled = recorder("tiled", calls), sliced = recorder("sliced", calls);
+        SizedGemm g = new SizedGemm(tiled, sliced);
         java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.NULL;
-        g.sgemm(false, false, 65536, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // exactly LARGE
-        g.sgemm(false, false, 65535, 64, 64, 1f, none, 0, 64, none, 0, 64, 0f, none, 0, 64);   // just below
-        assertEquals(java.util.List.of("large", "small"), calls);
+        g.sgemm(true, false, 48, 144, 16384, 1f, none, 0, 48, none, 0, 144, 0f, none, 0, 144);   // a weight gradient
+        g.sgemm(false, true, 16384, 144, 48, 1f, none, 0, 48, none, 0, 48, 0f, none, 0, 144);    // the forward product
+        g.sgemm(true, false, 48, 144, 1024, 1f, none, 0, 48, none, 0, 144, 0f, none, 0, 144);    // k too short to cut
+        assertEquals(java.util.List.of("sliced", "tiled", "tiled"), calls);
     }
 
     private static Gemm recorder(String name, java.util.List<String> calls) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Optional;
+import mobyc.runtime.cpu.Gemms;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,12 @@ class OpenBlasGemmTest {
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
     void mixedShapesMatchScalar(boolean transA, boolean transB) {
         GemmCheck.mixed(transA, transB, blas());
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void biasThroughTheDefaultAndTheSizedGemmMatchesScalar(boolean transA, boolean transB) {
+        GemmCheck.biasGrid(transA, transB, blas(), new SizedGemm(Gemms.vector(), blas()));
     }
 
     @Test

@@ -34,6 +34,12 @@ class VectorGemmTest {
         GemmCheck.mixed(transA, transB, POOLED, SERIAL, THREE_WAY);
     }
 
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void biasEpilogueMatchesScalar(boolean transA, boolean transB) {
+        GemmCheck.biasGrid(transA, transB, POOLED, SERIAL, THREE_WAY, new ScalarGemm());
+    }
+
     @Test
     void oneAndThreeThreadsMatchScalar() {
         for (int[] s : new int[][] {{207, 207, 207}, {25, 1000, 13}, {1000, 25, 13}, {9, 9, 300}}) {
