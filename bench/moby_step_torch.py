@@ -3,7 +3,7 @@
 bench/moby-step-vs-pytorch. Same model (torchvision's SwinTransformer as the backbone), same step: EMA, both branches
 on both views, the symmetric loss against two queues, backward, clipping at 5, AdamW, enqueue.
 
-    /usr/bin/python3 bench/moby_step_torch.py --config small32 --batch 64 --steps 5 --warmup 2
+    /usr/bin/python3 bench/moby_step_torch.py --config small32 --batch 64 --steps 5 --warmup 3 --warmup-seconds 20
 """
 import argparse
 import math
@@ -34,8 +34,14 @@ def main():
     ap.add_argument("--config", default="small32")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--warmup-seconds", type=float, default=20.0)
+    ap.add_argument("--profile", action="store_true")  # mobyc's options, accepted so both take the same command line
+    ap.add_argument("--profile-rows", type=int, default=25)
+    ap.add_argument("--threads", type=int)
     a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     enc, d, size = backbone(a.config, 0.2)
     enc.head = nn.Identity()
@@ -59,7 +65,12 @@ def main():
         return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
 
     times = []
-    for s in range(a.warmup + a.steps):
+    warmup_end = time.perf_counter() + a.warmup_seconds
+    s = 0
+    while True:
+        warm = s < a.warmup or time.perf_counter() < warmup_end
+        if not warm and len(times) >= a.steps:
+            break
         t = time.perf_counter()
         with torch.no_grad():
             for p, pk in pairs:
@@ -77,12 +88,13 @@ def main():
         q1[:, ptr:ptr + a.batch] = ka.T
         q2[:, ptr:ptr + a.batch] = kb.T
         ptr = (ptr + a.batch) % 4096
-        if s >= a.warmup:
+        if not warm:
             times.append(time.perf_counter() - t)
+        s += 1
     times.sort()
     median = times[len(times) // 2]
-    print("pytorch %s moby-step, batch %d, %d threads: step time median %.3f s: %.2f img/s"
-          % (a.config, a.batch, torch.get_num_threads(), median, a.batch / median))
+    print("pytorch %s moby-step, batch %d, %d threads: step time median %.3f s over %d steps after %d warm-up steps: %.2f img/s"
+          % (a.config, a.batch, torch.get_num_threads(), median, len(times), s - len(times), a.batch / median))
 
 
 if __name__ == "__main__":

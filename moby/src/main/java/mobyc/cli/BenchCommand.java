@@ -54,7 +54,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--config", defaultValue = "small32", description = "small32 or swin_t (default: ${DEFAULT-VALUE}).") String config;
         @Option(names = "--batch", defaultValue = "64", description = "Batch (default: ${DEFAULT-VALUE}).") int batch;
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps (default: ${DEFAULT-VALUE}).") int steps;
-        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).") int warmup;
+        @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first, at least (default: ${DEFAULT-VALUE}).") int warmup;
+        @Option(names = "--warmup-seconds", defaultValue = "20", description = "Keep warming up until this many seconds have passed (default: ${DEFAULT-VALUE}): "
+                + "the JIT compiles the kernels over the first steps, and the timed steps should see the compiled code.") double warmupSeconds;
         @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
         @Option(names = "--profile", description = "Also print where the timed steps spent their time, per op kind and shape.") boolean profile;
         @Option(names = "--profile-rows", defaultValue = "25", description = "Rows of each profile table (default: ${DEFAULT-VALUE}).") int profileRows;
@@ -62,7 +64,8 @@ final class BenchCommand implements Runnable {
 
         @Override public Integer call() {
             PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-            if (batch <= 0 || steps <= 0 || warmup < 0) throw new UserError("--batch and --steps must be positive, --warmup not negative");
+            if (batch <= 0 || steps <= 0 || warmup < 0 || !(warmupSeconds >= 0))
+                throw new UserError("--batch and --steps must be positive, --warmup and --warmup-seconds not negative");
             String file = switch (config) {
                 case "small32" -> "moby_small32.moby";
                 case "swin_t" -> "moby_swin_tiny.moby";
@@ -96,29 +99,36 @@ final class BenchCommand implements Runnable {
             out.flush();
             double[] times = new double[steps];
             KernelProfile prof = new KernelProfile();
-            for (int s = 0; s < warmup + steps; s++) {
-                if (profile && s == warmup) exe.profile(prof);
-                long t = System.nanoTime();
-                Map<String, Tensor> r = exe.run(inputs, store, new RunContext(0, s));
-                long t1 = System.nanoTime();
-                grads.clear();
-                for (String p : store.params().keySet()) grads.add(r.get(Autodiff.GRAD + p));
-                GradClip.clip(grads, 5.0);
-                long t2 = System.nanoTime();
-                opt.step(params, grads, 1e-4);
-                if (profile && s >= warmup) {
-                    prof.record("(grad clip)", "", t2 - t1);
-                    prof.record("(adamw step)", "", System.nanoTime() - t2);
-                }
-                if (s >= warmup) times[s - warmup] = (System.nanoTime() - t) / 1e9;
-            }
+            long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            int warmed = 0;
+            while (warmed < warmup || System.nanoTime() < warmupEnd) step(exe, inputs, store, params, grads, opt, warmed++, null);
+            if (profile) exe.profile(prof);
+            for (int s = 0; s < steps; s++) times[s] = step(exe, inputs, store, params, grads, opt, warmed + s, profile ? prof : null);
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = sorted[steps / 2];
-            out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps): %.2f img/s, %.1f GFLOP/s%n",
-                    median, sorted[0], sorted[steps - 1], steps, batch / median, flops / 1e9 / median);
+            out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps after %d warm-up steps): %.2f img/s, %.1f GFLOP/s%n",
+                    median, sorted[0], sorted[steps - 1], steps, warmed, batch / median, flops / 1e9 / median);
             if (profile) out.print(prof.table(profileRows));
             return Main.OK;
+        }
+
+        /** One training step (forward, backward, clipping, AdamW); its seconds. Clipping and AdamW go into {@code prof} when given. */
+        private static double step(Executable exe, Map<String, Tensor> inputs, ParameterStore store, List<Tensor> params,
+                                   List<Tensor> grads, AdamW opt, int s, KernelProfile prof) {
+            long t = System.nanoTime();
+            Map<String, Tensor> r = exe.run(inputs, store, new RunContext(0, s));
+            long t1 = System.nanoTime();
+            grads.clear();
+            for (String p : store.params().keySet()) grads.add(r.get(Autodiff.GRAD + p));
+            GradClip.clip(grads, 5.0);
+            long t2 = System.nanoTime();
+            opt.step(params, grads, 1e-4);
+            if (prof != null) {
+                prof.record("(grad clip)", "", t2 - t1);
+                prof.record("(adamw step)", "", System.nanoTime() - t2);
+            }
+            return (System.nanoTime() - t) / 1e9;
         }
     }
 }

@@ -22,6 +22,8 @@ public final class Tensor {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final DType dtype;
+    /** Tensors from this many bytes are mapped on huge pages (a partly used last huge page wastes at most a quarter). */
+    private static final long HUGE_MIN = 4 * HugePages.SIZE;
     private final long[] shape;
     private final long numel;
     private final MemorySegment data;
@@ -32,7 +34,8 @@ public final class Tensor {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.numel = checkedNumel(this.shape);
-        this.data = Arena.ofAuto().allocate(numel * ELEMENT_BYTES, ELEMENT_BYTES);
+        long bytes = numel * ELEMENT_BYTES;
+        this.data = bytes >= HUGE_MIN ? HugePages.allocate(bytes, ELEMENT_BYTES) : Arena.ofAuto().allocate(bytes, ELEMENT_BYTES);
     }
 
     private Tensor(DType dtype, long[] shape, MemorySegment data) {

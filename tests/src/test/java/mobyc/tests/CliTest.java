@@ -79,7 +79,7 @@ class CliTest {
     @Test
     void benchTimesAMobyStep() {
         System.setProperty("mobyc.home", Golden.repo("").toString());
-        Cli r = Cli.run("bench", "moby-step", "--config", "small32", "--batch", "4", "--steps", "1", "--warmup", "0");
+        Cli r = Cli.run("bench", "moby-step", "--config", "small32", "--batch", "4", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0");
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("moby-step small32, batch 4") && r.out().contains("GFLOP per step") && r.out().contains(" img/s, "), r::toString);
         assertEquals(1, Cli.run("bench", "moby-step", "--config", "resnet").status());

@@ -73,14 +73,11 @@ final class ReductionRules {
     static List<Node> layerNorm(GraphBuilder b, Node y, Node g) {
         double eps = ((Op.LayerNorm) y.op()).eps();
         Node x = y.input(0), w = y.input(1);
-        int last = x.shape().rank() - 1;
-        // the input gradient in one kernel; xhat (for the weight's gradient) is layer_norm with weight 1 and bias 0
+        // the input gradient in one kernel, the weight's and bias's in another ([2, C]: sum of g xhat, sum of g)
         Node gx = b.add(new Op.LayerNormGrad(eps), List.of(x, w, g), null, null);
-        Node xhat = b.layerNorm(x, b.expand(c(b, 1.0, x), w.shape()), b.expand(c(b, 0.0, x), w.shape()), eps);
-        int[] outer = new int[last];
-        for (int i = 0; i < last; i++) outer[i] = i;
-        Node gw = b.reduce(ReduceFn.SUM, b.mul(g, xhat), outer, false);
-        Node gb = b.reduce(ReduceFn.SUM, g, outer, false);
+        Node sums = b.add(new Op.LayerNormParamGrad(eps), List.of(x, g), null, null);
+        Node gw = b.reshape(b.slice(sums, 0, 0, 1, 1), w.shape());
+        Node gb = b.reshape(b.slice(sums, 0, 1, 2, 1), w.shape());
         return Arrays.asList(gx, gw, gb);
     }
 

@@ -22,6 +22,7 @@ public final class Flops {
             case Op.LogSoftmax s -> out.times(Dim.of(3));
             case Op.LayerNorm l -> out.times(Dim.of(5));
             case Op.LayerNormGrad l -> out.times(Dim.of(11));
+            case Op.LayerNormParamGrad l -> n.input(0).shape().numel().times(Dim.of(8));
             case Op.BatchNorm b -> out.times(Dim.of(4));
             case Op.L2Normalize l -> out.times(Dim.of(3));
             case Op.CrossEntropy c -> n.input(0).shape().numel().times(Dim.of(3));

@@ -105,6 +105,15 @@ public sealed interface Op {
         public String attrs() { return "eps=" + Fmt.num(eps); }
     }
     /**
+     * The gradients of {@link LayerNorm}'s weight and bias in one pass: inputs x [..., C] and the output gradient g of
+     * the same shape; output [2, C], row 0 the sum over all leading positions of g xhat (xhat = (x - mean) rstd, as
+     * layer_norm computes it), row 1 the sum of g. Autodiff emits it; it has no gradient of its own.
+     */
+    record LayerNormParamGrad(double eps) implements Op {
+        public String name() { return "layer_norm_param_grad"; }
+        public String attrs() { return "eps=" + Fmt.num(eps); }
+    }
+    /**
      * Inputs x, mean, var, weight, bias (the last four of shape [C]); normalises channel {@code axis} with the
      * given statistics. Training mode feeds batch statistics, evaluation feeds running statistics.
      */

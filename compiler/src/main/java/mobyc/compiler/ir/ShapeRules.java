@@ -79,6 +79,14 @@ public final class ShapeRules {
                 expectShape(op, in.get(2), x, "output gradient");
                 yield same(in.get(0));
             }
+            case Op.LayerNormParamGrad l -> {
+                arity(op, in, 2);
+                Shape x = in.get(0).shape();
+                if (x.rank() < 1) throw new ShapeException("layer_norm_param_grad needs at least one axis");
+                floating(op, in.get(0));
+                expectShape(op, in.get(1), x, "output gradient");
+                yield new Result(in.get(0).dtype(), Shape.of(Dim.of(2), x.dim(x.rank() - 1)));
+            }
             case Op.BatchNorm b -> {
                 arity(op, in, 5);
                 Shape x = in.get(0).shape();

@@ -130,6 +130,10 @@ class ShapeRulesTest {
         fails("layer_norm: bias has shape [4, 1], expected [4]", ln, f(B, 4), f(4), f(4, 1));
         fails("layer_norm needs at least one axis", ln, f(), f(1), f(1));
         fails("layer_norm takes 3 operands, got 2", ln, f(B, 4), f(4));
+        Op pg = new Op.LayerNormParamGrad(1e-5);
+        assertEquals("[2, 4]", shape(pg, f(B, N, 4), f(B, N, 4)));
+        fails("layer_norm_param_grad: output gradient has shape [B, 4], expected [B, N, 4]", pg, f(B, N, 4), f(B, 4));
+        fails("layer_norm_param_grad needs at least one axis", pg, f(), f());
     }
 
     @Test

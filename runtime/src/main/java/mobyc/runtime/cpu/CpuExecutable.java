@@ -15,6 +15,7 @@ import mobyc.compiler.ir.Flops;
 import mobyc.compiler.lower.Program;
 import mobyc.compiler.plan.MemoryPlan;
 import mobyc.runtime.Executable;
+import mobyc.runtime.HugePages;
 import mobyc.runtime.InputBinding;
 import mobyc.runtime.KernelProfile;
 import mobyc.runtime.ParameterStore;
@@ -94,7 +95,7 @@ final class CpuExecutable implements Executable {
         Tensor[] buffers = InputBinding.sources(program, inputs, store);
         MemoryPlan plan = plan(bindings);
         if (arena.byteSize() < plan.arenaBytes()) {
-            arena = Arena.ofAuto().allocate(plan.arenaBytes(), MemoryPlan.ALIGN);
+            arena = HugePages.allocate(plan.arenaBytes(), MemoryPlan.ALIGN);
             allocated++;
         }
         List<Program.Kernel> list = program.kernels();

@@ -136,6 +136,20 @@ final class CpuNormalizations {
                                      double eps, float[] lanes, double[] dlanes) {
         double mean = rowSum(xs, base, c, dlanes) / c;
         float hi = (float) mean, lo = (float) (mean - hi);
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
+        float rstd = rowRstd(xs, base, c, hi, lo, eps, lanes);
+        FloatVector vr = FloatVector.broadcast(F, rstd);
+        int j;
+        for (j = 0; j + FL <= c; j += FL) {
+            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
+            d.mul(vr).fma(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE), FloatVector.fromMemorySegment(F, bs, (long) j << 2, LE))
+                    .intoMemorySegment(os, (base + j) << 2, LE);
+        }
+        for (; j < c; j++) Simd.set(os, base + j, Math.fma((Simd.get(xs, base + j) - hi - lo) * rstd, Simd.get(ws, j), Simd.get(bs, j)));
+    }
+
+    /** 1 / sqrt(var + eps) of a row whose mean is hi + lo: d = (x - hi) - lo in float, float lanes of d^2 summed in double. */
+    private static float rowRstd(MemorySegment xs, long base, int c, float hi, float lo, double eps, float[] lanes) {
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), acc = FloatVector.zero(F);
         int j = 0;
         for (; j + FL <= c; j += FL) {
@@ -145,18 +159,11 @@ final class CpuNormalizations {
         acc.intoArray(lanes, 0);
         double var = 0;
         for (float l : lanes) var += l;
-        for (int k = j; k < c; k++) {
-            float d = Simd.get(xs, base + k) - hi - lo;
+        for (; j < c; j++) {
+            float d = Simd.get(xs, base + j) - hi - lo;
             var += d * d;
         }
-        float rstd = (float) (1.0 / Math.sqrt(var / c + eps));
-        FloatVector vr = FloatVector.broadcast(F, rstd);
-        for (j = 0; j + FL <= c; j += FL) {
-            FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
-            d.mul(vr).fma(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE), FloatVector.fromMemorySegment(F, bs, (long) j << 2, LE))
-                    .intoMemorySegment(os, (base + j) << 2, LE);
-        }
-        for (; j < c; j++) Simd.set(os, base + j, Math.fma((Simd.get(xs, base + j) - hi - lo) * rstd, Simd.get(ws, j), Simd.get(bs, j)));
+        return (float) (1.0 / Math.sqrt(var / c + eps));
     }
 
     /** The sum of a row of {@code c} floats in double: lanes widened, summed in lane order. */
@@ -230,6 +237,58 @@ final class CpuNormalizations {
         for (; j < c; j++) {
             float d = Simd.get(xs, base + j) - hi - lo, gh = Simd.get(gs, base + j) * Simd.get(ws, j);
             Simd.set(os, base + j, Math.fma(d, -k, gh - m1) * r);
+        }
+    }
+
+    /** Rows per block of {@link #layerNormParamGrad}: fixed, so the sums do not depend on the thread count. */
+    private static final int PARAM_GRAD_ROWS = 64;
+
+    /**
+     * layer_norm's weight and bias gradients (see Op.LayerNormParamGrad): out[0, j] = sum over rows of g xhat,
+     * out[1, j] = sum of g. Blocks of {@value #PARAM_GRAD_ROWS} rows in parallel, each summing its rows in float
+     * vectors (xhat from the row's statistics as layer_norm computes them); the blocks' sums are added in double,
+     * in block order.
+     */
+    static void layerNormParamGrad(double eps, Tensor x, Tensor g, Tensor out) {
+        int c = (int) (out.numel() / 2);
+        long rows = c == 0 ? 0 : x.numel() / c, blocks = (rows + PARAM_GRAD_ROWS - 1) / PARAM_GRAD_ROWS;
+        MemorySegment xs = x.segment(), gs = g.segment(), os = out.segment();
+        float[] partial = new float[(int) (blocks * 2 * c)];
+        Parallel.forItems(blocks, (long) PARAM_GRAD_ROWS * 6 * c, (from, to) -> {
+            double[] dlanes = new double[DL];
+            float[] lanes = new float[FL];
+            for (long blk = from; blk < to; blk++) {
+                int at = (int) (blk * 2 * c);
+                for (long r = blk * PARAM_GRAD_ROWS; r < Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS); r++)
+                    paramGradRow(xs, gs, r * c, c, eps, partial, at, lanes, dlanes);
+            }
+        });
+        for (int j = 0; j < 2 * c; j++) {
+            double s = 0;
+            for (long blk = 0; blk < blocks; blk++) s += partial[(int) (blk * 2 * c) + j];
+            Simd.set(os, j, (float) s);
+        }
+    }
+
+    /** acc[at + j] += g xhat and acc[at + c + j] += g over one row. */
+    private static void paramGradRow(MemorySegment xs, MemorySegment gs, long base, int c, double eps, float[] acc, int at,
+                                     float[] lanes, double[] dlanes) {
+        double mean = rowSum(xs, base, c, dlanes) / c;
+        float hi = (float) mean, lo = (float) (mean - hi);
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
+        float rstd = rowRstd(xs, base, c, hi, lo, eps, lanes);
+        FloatVector vr = FloatVector.broadcast(F, rstd);
+        int j;
+        for (j = 0; j + FL <= c; j += FL) {
+            FloatVector xhat = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo).mul(vr);
+            FloatVector gv = FloatVector.fromMemorySegment(F, gs, (base + j) << 2, LE);
+            gv.fma(xhat, FloatVector.fromArray(F, acc, at + j)).intoArray(acc, at + j);
+            gv.add(FloatVector.fromArray(F, acc, at + c + j)).intoArray(acc, at + c + j);
+        }
+        for (; j < c; j++) {
+            float gj = Simd.get(gs, base + j);
+            acc[at + j] = Math.fma(gj, (Simd.get(xs, base + j) - hi - lo) * rstd, acc[at + j]);
+            acc[at + c + j] += gj;
         }
     }
 

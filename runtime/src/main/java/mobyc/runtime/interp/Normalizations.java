@@ -88,6 +88,25 @@ final class Normalizations {
         }
     }
 
+    /** layer_norm's weight and bias gradients (see Op.LayerNormParamGrad): out[0, j] = sum of g xhat, out[1, j] = sum of g, in double. */
+    static void layerNormParamGrad(double eps, Tensor x, Tensor g, Tensor out) {
+        long c = out.numel() / 2, rows = c == 0 ? 0 : x.numel() / c;
+        double[] gw = new double[(int) c], gb = new double[(int) c];
+        for (long r = 0; r < rows; r++) {
+            long base = r * c;
+            double mean = rowMean(x, base, c), rstd = rowRstd(x, base, c, mean, eps);
+            for (int j = 0; j < c; j++) {
+                double gj = g.getFloat(base + j);
+                gw[j] += gj * ((x.getFloat(base + j) - mean) * rstd);
+                gb[j] += gj;
+            }
+        }
+        for (int j = 0; j < c; j++) {
+            out.setFloat(j, (float) gw[j]);
+            out.setFloat(c + j, (float) gb[j]);
+        }
+    }
+
     /** (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c], c the index along the channel axis. */
     static void batchNorm(Op.BatchNorm op, Tensor x, Tensor mean, Tensor var, Tensor weight, Tensor bias, Tensor out) {
         Axis v = Axis.of(x, op.axis());

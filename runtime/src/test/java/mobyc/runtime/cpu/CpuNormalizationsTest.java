@@ -16,7 +16,7 @@ class CpuNormalizationsTest {
     /** Shapes and the axis normalised: last (tails, parallel rows), middle (strided), first. */
     private static final Object[][] AXES = {
         {shape(1, 1), -1}, {shape(3, 13), -1}, {shape(5, 25), 1}, {shape(4, 207), -1}, {shape(2, 4098), -1},
-        {shape(300, 1030), -1}, {shape(2, 13, 25), 1}, {shape(3, 7, 4098), 1}, {shape(207, 3), 0}, {shape(2, 5, 3, 17), 1},
+        {shape(300, 1030), -1}, {shape(64, 4097), 1}, {shape(2, 13, 25), 1}, {shape(3, 7, 4098), 1}, {shape(207, 3), 0}, {shape(2, 5, 3, 17), 1},
     };
 
     @Test
@@ -56,6 +56,18 @@ class CpuNormalizationsTest {
     }
 
     @Test
+    void layerNormParamGradMatchesInterp() {
+        // rows: fewer than one block, whole blocks of 64 and a partial last block; C with and without a vector tail
+        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(2, 3, 207), shape(600, 48), shape(64, 2, 384), shape(130, 16)}) {
+            long c = s[s.length - 1], rows = Arrays.stream(s).reduce(1, (p, q) -> p * q) / c;
+            Tensor x = randn(c, 3, s), g = randn(c + 2, s);
+            for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
+            check("layer_norm_param_grad " + Arrays.toString(s), new Op.LayerNormParamGrad(1e-5), DType.F32, shape(2, c),
+                    Diff.forSum(rows), Diff.forSum(rows), x, g);
+        }
+    }
+
+    @Test
     void batchNormMatchesInterpWithChannelsFirstAndLast() {
         Object[][] cases = {{shape(4, 13), 1}, {shape(25, 207), -1}, {shape(2, 13, 5, 7), 1}, {shape(3, 4, 4098), 1}, {shape(1, 1), 1}};
         for (Object[] c : cases) {
@@ -82,7 +94,7 @@ class CpuNormalizationsTest {
 
     @Test
     void crossEntropyMatchesInterpAndRefusesBadLabels() {
-        for (long[] s : new long[][] {shape(1, 1), shape(13, 25), shape(25, 13), shape(4, 4098), shape(512, 1000)}) {
+        for (long[] s : new long[][] {shape(1, 1), shape(13, 25), shape(25, 13), shape(4, 4098), shape(64, 4097), shape(512, 1000)}) {
             Tensor logits = randn(s[1], 4, s), labels = Diff.randint(s[0], (int) s[1], s[0]);
             check("cross_entropy " + Arrays.toString(s), new Op.CrossEntropy(), DType.F32, shape(s[0]), 1e-6, 1e-6, logits, labels);
         }

@@ -18,6 +18,7 @@ import mobyc.compiler.ir.Op;
 import mobyc.compiler.ir.Shape;
 import mobyc.compiler.ir.Verifier;
 import mobyc.compiler.lower.Lower;
+import mobyc.compiler.lower.Program;
 import mobyc.runtime.Backends;
 import mobyc.runtime.Executable;
 import mobyc.runtime.ParameterStore;
@@ -57,6 +58,41 @@ class FusedKernelsTest {
                 Diff.assertClose(where + " cpu " + name, e, cpu.get(name), 1e-5, 1e-6);
             });
         }
+    }
+
+    /**
+     * MoBY's cross-entropy gradient, (p - one_hot(label)) * g / B with the one-hot from an iota row against a label
+     * column, on rows that end in a scalar tail (4097 = 256 vectors of 16 and one): every label, the first and the
+     * last column included, gives p - 1 exactly where it points and p elsewhere.
+     */
+    @Test
+    void crossEntropyGradientOnRowsWithTails() {
+        for (long[] s : new long[][] {{1, 1}, {3, 17}, {2, 4097}, {64, 4097}}) {
+            long rows = s[0], n = s[1];
+            Op.Fused f = crossEntropyGradient(rows, n);
+            Tensor iota = Tensor.zeros(DType.I32, n), labels = Tensor.zeros(DType.I32, rows, 1), p = Diff.randn(rows + n, 1.0, rows, n);
+            for (int i = 0; i < n; i++) iota.setInt(i, i);
+            for (int r = 0; r < rows; r++) labels.setInt(r, r == 0 ? (int) n - 1 : (int) ((r * 977L) % n)); // row 0: the tail
+            Tensor out = Tensor.zeros(DType.F32, rows, n);
+            CpuFused.run(f.kernel(), new Tensor[] {iota, labels, p}, out);
+            for (long r = 0; r < rows; r++)
+                for (long c = 0; c < n; c++) {
+                    float hot = c == labels.getInt(r) ? 1f : 0f, expected = (p.getFloat(r * n + c) - hot) * 0.5f / 0.2f;
+                    assertEquals(expected, out.getFloat(r * n + c), 0f, "[" + rows + ", " + n + "] at (" + r + ", " + c + ")");
+                }
+        }
+    }
+
+    /** The fused kernel of (x - cast(iota == label)) * 0.5 / 0.2 over [rows, n]: inputs iota [n], label [rows, 1], x. */
+    private static Op.Fused crossEntropyGradient(long rows, long n) {
+        GraphBuilder b = new GraphBuilder("ce_grad");
+        Node iota = b.input("iota", DType.I32, Shape.of(n)), label = b.input("label", DType.I32, Shape.of(rows, 1));
+        Node x = b.input("x", DType.F32, Shape.of(rows, n));
+        Node oneHot = b.cast(b.binary(Op.BinaryFn.EQ, iota, label), DType.F32);
+        b.output("y", b.div(b.mul(b.sub(x, oneHot), b.constant(0.5, DType.F32)), b.constant(0.2, DType.F32)));
+        Graph g = Verifier.verify(ElementwiseFusion.run(b.build()));
+        for (Program.Kernel k : Lower.lower(g).kernels()) if (k.op() instanceof Op.Fused f) return f;
+        throw new IllegalStateException("nothing fused:\n" + g);
     }
 
     @Test

@@ -22,7 +22,9 @@ import mobyc.runtime.cpu.Gemm;
  * thread at load ({@code openblas_set_num_threads(1)}): the backend has one pool, {@link CpuPool}, and a large
  * product called from outside it is split here into row (or column) blocks over that pool, one single-threaded
  * sgemm per block; a product called from a pool worker (one of a batch) runs whole. OpenBLAS's own threads would
- * spin between calls and take the cores from the pool's elementwise kernels. Heap segments are passed through a
+ * spin between calls and take the cores from the pool's elementwise kernels. Before the first load,
+ * {@link OpenBlasCore} asks a DYNAMIC_ARCH build for its AVX-512 kernels where the CPU has them and the library
+ * might not know the CPU. Heap segments are passed through a
  * critical downcall (no copy); off-heap ones through an ordinary one.
  */
 public final class OpenBlasGemm implements Gemm {
@@ -43,6 +45,7 @@ public final class OpenBlasGemm implements Gemm {
     /** OpenBLAS when the library and its {@code cblas_sgemm} are found; empty otherwise, never an exception. */
     @SuppressWarnings("restricted") // library lookup and downcall: the point of this class
     public static Optional<OpenBlasGemm> load() {
+        Optional<String> coreType = OpenBlasCore.apply();
         for (String candidate : candidates()) {
             try {
                 SymbolLookup lookup = candidate.contains("/")
@@ -54,7 +57,8 @@ public final class OpenBlasGemm implements Gemm {
                 FunctionDescriptor d = FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I);
                 Linker linker = Linker.nativeLinker();
                 singleThreaded(lookup, linker, candidate);
-                return Optional.of(new OpenBlasGemm(candidate, linker.downcallHandle(symbol.get(), d),
+                return Optional.of(new OpenBlasGemm(candidate + coreType.map(c -> " (" + OpenBlasCore.VARIABLE + "=" + c + ")").orElse(""),
+                        linker.downcallHandle(symbol.get(), d),
                         linker.downcallHandle(symbol.get(), d, Linker.Option.critical(true))));
             } catch (IllegalArgumentException | IllegalCallerException | UnsatisfiedLinkError e) {
                 LOG.log(System.Logger.Level.DEBUG, "openblas: {0} not loaded: {1}", candidate, e.getMessage());
@@ -102,6 +106,11 @@ public final class OpenBlasGemm implements Gemm {
         if (m == 0 || n == 0) return;
         int threads = CpuPool.threads();
         if (threads > 1 && (double) m * n * k >= SPLIT_FLOPS && !ForkJoinTask.inForkJoinPool()) {
+            int slices = kSlices(m, n, k);
+            if (slices > 1) {
+                splitK(slices, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+                return;
+            }
             boolean byRows = m >= n || n < 2 * BLOCK;
             int extent = byRows ? m : n, blocks = Math.min(4 * threads, Math.max(1, extent / BLOCK));
             if (blocks > 1) {
@@ -119,6 +128,54 @@ public final class OpenBlasGemm implements Gemm {
             }
         }
         call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
+    /**
+     * How many slices of k a product is split into: products whose C is small and whose k is long (a weight's
+     * gradient, X^T dY over every token: C is [in, out], k the tokens) are split along k, so that A and B are read
+     * once; split along m, every block would read all of B again (at [192 x 16384] x [16384 x 48], 8 reads of a
+     * 3 MB B per call). The count depends only on the shape, never on the thread count, so the sums are the same
+     * on any machine.
+     */
+    static int kSlices(int m, int n, int k) {
+        if ((long) m * n > SPLIT_K_MAX_C || k < SPLIT_K_MIN_K || k < 8L * Math.max(m, n)) return 1;
+        return (int) Math.min(SPLIT_K_SLICES, k / (SPLIT_K_MIN_K / 2));
+    }
+
+    private static final long SPLIT_K_MAX_C = 1L << 18;
+    private static final int SPLIT_K_MIN_K = 4096, SPLIT_K_SLICES = 4;
+    private static final ThreadLocal<MemorySegment[]> PARTIALS = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
+
+    /**
+     * C = alpha op(A) op(B) + beta C with k cut into {@code slices} equal slices over the pool: slice 0 goes into C
+     * with beta, the others into dense scratch products, which are then added to C in slice order.
+     */
+    private void splitK(int slices, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+                        float beta, MemorySegment c, long cOffset, int ldc) {
+        long cells = (long) m * n;
+        MemorySegment[] holder = PARTIALS.get();
+        if (holder[0].byteSize() < (slices - 1) * cells * Float.BYTES)
+            holder[0] = Arena.ofAuto().allocate((slices - 1) * cells * Float.BYTES, 64);
+        MemorySegment partial = holder[0];
+        List<ForkJoinTask<?>> parts = new ArrayList<>(slices);
+        for (int s = 0; s < slices; s++) {
+            int from = (int) ((long) k * s / slices), to = (int) ((long) k * (s + 1) / slices);
+            long aAt = aOffset + (long) from * (transA ? lda : 1), bAt = bOffset + (long) from * (transB ? 1 : ldb);
+            long at = (s - 1) * cells;
+            parts.add(ForkJoinTask.adapt(s == 0
+                    ? () -> call(transA, transB, m, n, to - from, alpha, a, aAt, lda, b, bAt, ldb, beta, c, cOffset, ldc)
+                    : () -> call(transA, transB, m, n, to - from, alpha, a, aAt, lda, b, bAt, ldb, 0f, partial, at, n)));
+        }
+        CpuPool.pool().invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(parts)));
+        for (int i = 0; i < m; i++) {
+            long row = cOffset + (long) i * ldc;
+            for (int j = 0; j < n; j++) {
+                float sum = c.getAtIndex(ValueLayout.JAVA_FLOAT, row + j);
+                for (int s = 1; s < slices; s++) sum += partial.getAtIndex(ValueLayout.JAVA_FLOAT, (s - 1) * cells + (long) i * n + j);
+                c.setAtIndex(ValueLayout.JAVA_FLOAT, row + j, sum);
+            }
+        }
     }
 
     /** Products below this many multiply-adds run as one call. */
