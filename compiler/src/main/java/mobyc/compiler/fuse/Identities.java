@@ -1,0 +1,69 @@
+package mobyc.compiler.fuse;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import mobyc.compiler.ir.Graph;
+import mobyc.compiler.ir.GraphBuilder;
+import mobyc.compiler.ir.Node;
+import mobyc.compiler.ir.Op;
+import mobyc.compiler.ir.Shape;
+
+/**
+ * Removes data movement that moves nothing: a slice with step 1 whose result has its operand's shape (a crop back
+ * to the size a model padded to, when the padding was zero), a pad by zero everywhere, a roll by whole turns, an
+ * identity permute. Readers read the operand instead, so the copy is never made. Swin's window padding and crops
+ * (torchvision's, kept by the model for any size) are all of this kind at sizes that fit the window, and each was
+ * a full copy of an activation, forward and backward. Preconditions: none. A node that is itself a graph output
+ * or a state's new value stays (the program's outputs stay distinct buffers).
+ */
+public final class Identities {
+    private Identities() {}
+
+    public static Graph run(Graph g) {
+        Set<Node> kept = new HashSet<>(g.outputs().values());
+        kept.addAll(g.updates().values());
+        if (g.nodes().stream().noneMatch(n -> !kept.contains(n) && isIdentity(n))) return g;
+        GraphBuilder b = new GraphBuilder(g.name());
+        Map<Node, Node> map = new HashMap<>();
+        for (Node n : g.nodes()) {
+            if (!kept.contains(n) && isIdentity(n)) map.put(n, map.get(n.input(0)));
+            else map.put(n, b.at(n.loc()).copy(n, n.inputs().stream().map(map::get).toList()));
+        }
+        g.outputs().forEach((k, v) -> b.output(k, map.get(v)));
+        g.updates().forEach((k, v) -> b.update(k, map.get(v)));
+        return DeadCode.run(b.build());
+    }
+
+    /** Whether {@code n} returns its first operand unchanged (same shape, same elements in the same order). */
+    static boolean isIdentity(Node n) {
+        if (n.inputs().isEmpty() || !n.shape().equals(n.input(0).shape()) || n.dtype() != n.input(0).dtype()) return false;
+        return switch (n.op()) {
+            case Op.Slice s -> s.step() == 1; // same length with step 1: the whole axis
+            case Op.Pad p -> allZero(p.before()) && allZero(p.after());
+            case Op.Roll r -> wholeTurns(r, n.shape());
+            case Op.Permute p -> {
+                for (int i = 0; i < p.perm().length; i++) if (p.perm()[i] != i) yield false;
+                yield true;
+            }
+            default -> false;
+        };
+    }
+
+    private static boolean allZero(long[] xs) {
+        for (long x : xs) if (x != 0) return false;
+        return true;
+    }
+
+    private static boolean wholeTurns(Op.Roll r, Shape shape) {
+        for (int i = 0; i < r.shifts().length; i++) {
+            int axis = Math.floorMod(r.axes()[i], shape.rank());
+            if (r.shifts()[i] == 0) continue;
+            if (!shape.dims().get(axis).isConstant()) return false;
+            long size = shape.dims().get(axis).constant();
+            if (size != 0 && r.shifts()[i] % size != 0) return false;
+        }
+        return true;
+    }
+}
