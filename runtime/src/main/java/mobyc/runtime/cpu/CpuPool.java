@@ -1,10 +1,14 @@
 package mobyc.runtime.cpu;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one worker pool of the cpu backend, sized to the machine ({@code -Dmobyc.threads=N} overrides). Kernels
- * split work over it; nothing creates threads per op.
+ * split work over it; nothing creates threads per op. The pool never grows past its parallelism: a plain
+ * {@code ForkJoinPool(n)} adds a spare worker whenever one waits in a join it cannot help with (it did so at once
+ * here, 3 workers for n = 2), and a spare that runs kernels next to the others puts more threads than cores on
+ * a kernel whose parts all have to finish.
  */
 public final class CpuPool {
     public static final String PROPERTY = "mobyc.threads";
@@ -12,7 +16,13 @@ public final class CpuPool {
     private CpuPool() {}
 
     private static final class Holder {
-        static final ForkJoinPool POOL = new ForkJoinPool(threadsFromProperty());
+        static final ForkJoinPool POOL = bounded(threadsFromProperty());
+    }
+
+    /** A pool of exactly {@code n} workers: no spares (a join that cannot help waits), idle workers kept 60 s. */
+    static ForkJoinPool bounded(int n) {
+        return new ForkJoinPool(n, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false, 0, n, 1, pool -> true,
+                60, TimeUnit.SECONDS);
     }
 
     static int threadsFromProperty() {
