@@ -3,15 +3,12 @@ package mobyc.runtime.cpu;
 import java.util.Optional;
 import mobyc.runtime.cpu.gemm.OpenBlasGemm;
 import mobyc.runtime.cpu.gemm.ScalarGemm;
-import mobyc.runtime.cpu.gemm.SizedGemm;
 import mobyc.runtime.cpu.gemm.VectorGemm;
 
 /**
- * Finds the sgemm to use, once: {@code -Dmobyc.gemm=sized|vector|openblas|scalar} when set; else, when OpenBLAS loads
- * and the Vector API kernel can run ({@code jdk.incubator.vector} in the boot layer, preferred vector of 128 bits
- * or more), {@link SizedGemm}: OpenBLAS for weight gradients (small C, long k: it splits them along k), the Vector
- * API kernel for every other product; else whichever of
- * the two is there; else the scalar loop. One log line (DEBUG) says which and why.
+ * Finds the sgemm to use, once: {@code -Dmobyc.gemm=vector|openblas|scalar} when set; else the Vector API kernel
+ * when it can run ({@code jdk.incubator.vector} in the boot layer, preferred vector of 128 bits or more); else
+ * OpenBLAS when it loads; else the scalar loop. One log line (DEBUG) says which and why.
  */
 public final class Gemms {
     public static final String PROPERTY = "mobyc.gemm";
@@ -35,19 +32,17 @@ public final class Gemms {
                     chosen = named(property.strip());
                     why = "from -D" + PROPERTY;
                 } else {
-                    Optional<Gemm> blas = openblas();
+                    // The Vector API kernel wherever it runs: in a small32 MoBY step it beat OpenBLAS on every product
+                    // shape (forward 105-213 against 70-130 GFLOP/s; weight gradients, both cut along k, 102-152
+                    // against 96-107), and it adds a bias as it stores C. OpenBLAS where the Vector API cannot run.
                     String vectorWhy = vectorUnusable();
-                    // Weight gradients on OpenBLAS, the rest on the Vector API kernel: see SizedGemm for the measurements.
-                    if (blas.isPresent() && vectorWhy == null) {
-                        chosen = sized();
-                        why = "Vector API " + VectorGemm.describe() + "; OpenBLAS ("
-                                + ((OpenBlasGemm) blas.get()).library() + ") for small products with a long k";
+                    Optional<Gemm> blas = vectorWhy == null ? Optional.empty() : openblas();
+                    if (vectorWhy == null) {
+                        chosen = vector();
+                        why = "Vector API " + VectorGemm.describe();
                     } else if (blas.isPresent()) {
                         chosen = blas.get();
                         why = "OpenBLAS found (" + ((OpenBlasGemm) chosen).library() + "); " + vectorWhy;
-                    } else if (vectorWhy == null) {
-                        chosen = vector();
-                        why = "no OpenBLAS; Vector API " + VectorGemm.describe();
                     } else {
                         chosen = scalar();
                         why = "no OpenBLAS; " + vectorWhy;
@@ -64,13 +59,12 @@ public final class Gemms {
     public static Gemm named(String name) {
         return switch (name) {
             case "vector" -> vector();
-            case "sized" -> sized();
             case "scalar" -> scalar();
             case "openblas" -> openblas().orElseThrow(() -> new IllegalArgumentException(
                     "-D" + PROPERTY + "=openblas: libopenblas was not found (set -D" + OpenBlasGemm.PROPERTY
                             + "=PATH)"));
             default -> throw new IllegalArgumentException(
-                    "unknown sgemm '" + name + "' (-D" + PROPERTY + "); known: sized, vector, openblas, scalar");
+                    "unknown sgemm '" + name + "' (-D" + PROPERTY + "); known: vector, openblas, scalar");
         };
     }
 
@@ -82,12 +76,6 @@ public final class Gemms {
     }
 
     public static Gemm scalar() { return ScalarHolder.GEMM; }
-
-    /** OpenBLAS for small products with a long k, the Vector API kernel for the rest ({@link SizedGemm}). */
-    public static Gemm sized() {
-        return new SizedGemm(vector(), openblas().orElseThrow(() -> new IllegalArgumentException(
-                "-D" + PROPERTY + "=sized: libopenblas was not found (set -D" + OpenBlasGemm.PROPERTY + "=PATH)")));
-    }
 
     /** OpenBLAS's cblas_sgemm when the library loads; looked up once. */
     public static Optional<Gemm> openblas() { return OpenBlasHolder.GEMM; }

@@ -3,15 +3,17 @@ package mobyc.runtime.cpu.gemm;
 import static mobyc.runtime.cpu.gemm.MicroKernel.MR;
 import static mobyc.runtime.cpu.gemm.MicroKernel.NR;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.FloatVector;
 import mobyc.runtime.cpu.CpuPool;
 import mobyc.runtime.cpu.Gemm;
 
@@ -92,14 +94,24 @@ public final class VectorGemm implements Gemm {
         }
         MemorySegment a = o.a(), b = o.b(), c = o.c();
         int threads = pool.getParallelism();
-        if (threads == 1 || (long) m * n * k < PARALLEL_MIN || confined(a) || confined(b) || confined(c)) {
+        boolean serial = threads == 1 || confined(a) || confined(b) || confined(c);
+        int slices = OpenBlasGemm.kSlices(m, n, k);
+        if (slices > 1) { // by shape alone, on one thread too: the same sums whatever the thread count
+            splitK(o, slices, serial ? 1 : threads);
+            return;
+        }
+        if (serial || (long) m * n * k < PARALLEL_MIN) {
             rectangle(o, 0, m, 0, n);
             return;
         }
         List<Part> parts = split(o, threads);
-        if (parts.size() == 1) {
-            rectangle(o, 0, m, 0, n);
-        } else if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
+        if (parts.size() == 1) rectangle(o, 0, m, 0, n);
+        else runAll(parts, threads);
+    }
+
+    /** Runs every part, on the pool's workers and the calling thread. */
+    private void runAll(List<Part> parts, int threads) {
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
             ForkJoinTask.invokeAll(parts);
         } else {
             // The caller would only wait: it takes rectangles too, so one fewer worker must wake. Rectangles are
@@ -112,6 +124,49 @@ public final class VectorGemm implements Gemm {
             for (int t = 1; t < Math.min(threads, parts.size()); t++) helpers.add(pool.submit(drain));
             drain.run();
             for (ForkJoinTask<?> h : helpers) h.join();
+        }
+    }
+
+    private static final ThreadLocal<MemorySegment[]> PARTIALS = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
+
+    /**
+     * A product with a small C and a long k (a weight's gradient) cut into {@code slices} slices of k
+     * ({@link OpenBlasGemm#kSlices}, from the shape alone): slice 0 goes into C with beta and the bias, the others
+     * into dense scratch products, which are then added to C in slice order, so the sums do not depend on the
+     * thread count. Split along C instead, every thread would read all of A and B.
+     */
+    private void splitK(Operands o, int slices, int threads) {
+        int m = o.m(), n = o.n(), k = o.k();
+        long cells = (long) m * n;
+        MemorySegment[] holder = PARTIALS.get();
+        if (holder[0].byteSize() < (slices - 1) * cells * Float.BYTES)
+            holder[0] = Arena.ofAuto().allocate((slices - 1) * cells * Float.BYTES, 64);
+        MemorySegment partial = holder[0];
+        List<Part> parts = new ArrayList<>(slices);
+        for (int s = 0; s < slices; s++) {
+            int from = (int) ((long) k * s / slices), to = (int) ((long) k * (s + 1) / slices);
+            long aAt = o.aOffset() + from * o.aColStride(), bAt = o.bOffset() + from * o.bRowStride();
+            Operands slice = s == 0
+                    ? new Operands(o.transA(), o.transB(), m, n, to - from, o.alpha(), o.a(), aAt, o.lda(), o.b(), bAt, o.ldb(),
+                            o.beta(), o.c(), o.cOffset(), o.ldc(), o.bias())
+                    : new Operands(o.transA(), o.transB(), m, n, to - from, o.alpha(), o.a(), aAt, o.lda(), o.b(), bAt, o.ldb(),
+                            0f, partial, (s - 1) * cells, n, null);
+            parts.add(new Part(slice, 0, m, 0, n));
+        }
+        if (threads == 1) parts.forEach(Part::compute);
+        else runAll(parts, threads);
+        float[] row = new float[n], add = new float[n];
+        for (int i = 0; i < m; i++) {
+            long at = (o.cOffset() + (long) i * o.ldc()) * Float.BYTES;
+            MemorySegment.copy(o.c(), F, at, row, 0, n);
+            for (int s = 1; s < slices; s++) {
+                MemorySegment.copy(partial, F, ((s - 1) * cells + (long) i * n) * Float.BYTES, add, 0, n);
+                int j = 0;
+                for (; j <= n - MicroKernel.S.length(); j += MicroKernel.S.length())
+                    FloatVector.fromArray(MicroKernel.S, row, j).add(FloatVector.fromArray(MicroKernel.S, add, j)).intoArray(row, j);
+                for (; j < n; j++) row[j] += add[j];
+            }
+            MemorySegment.copy(row, 0, o.c(), F, at, n);
         }
     }
 

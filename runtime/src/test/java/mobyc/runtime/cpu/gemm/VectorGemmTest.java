@@ -40,6 +40,31 @@ class VectorGemmTest {
         GemmCheck.biasGrid(transA, transB, POOLED, SERIAL, THREE_WAY, new ScalarGemm());
     }
 
+    /** Small C, long k: cut into k slices (on one thread as on several), beta and the bias only in the first. */
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void longKIsSplitIntoSlicesAndStillMatchesScalar(boolean transA, boolean transB) {
+        org.junit.jupiter.api.Assertions.assertEquals(3, OpenBlasGemm.kSlices(37, 29, 6500));
+        GemmCheck.check(new GemmCheck.Case(transA, transB, 37, 29, 6500, 0.75f, 0.5f, 5, false), false, POOLED, SERIAL, THREE_WAY);
+        GemmCheck.check(new GemmCheck.Case(transA, transB, 48, 19, 9001, 1f, 0f, 6, false), true, POOLED, SERIAL);
+        GemmCheck.checkBias(new GemmCheck.Case(transA, transB, 21, 40, 8200, 1f, 0f, 7, false), POOLED, SERIAL);
+    }
+
+    @Test
+    void sumsDoNotDependOnTheThreadCount() {
+        for (int[] s : new int[][] {{37, 29, 6500}, {207, 207, 207}}) {
+            java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
+            java.util.Random rnd = new java.util.Random(s[2]);
+            MemorySegment a = arena.allocate(4L * s[0] * s[2]), b = arena.allocate(4L * s[2] * s[1]);
+            for (long i = 0; i < a.byteSize() / 4; i++) a.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            for (long i = 0; i < b.byteSize() / 4; i++) b.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            MemorySegment c1 = arena.allocate(4L * s[0] * s[1]), c3 = arena.allocate(4L * s[0] * s[1]);
+            SERIAL.sgemm(false, false, s[0], s[1], s[2], 1f, a, 0, s[2], b, 0, s[1], 0f, c1, 0, s[1]);
+            THREE_WAY.sgemm(false, false, s[0], s[1], s[2], 1f, a, 0, s[2], b, 0, s[1], 0f, c3, 0, s[1]);
+            org.junit.jupiter.api.Assertions.assertEquals(-1L, c1.mismatch(c3), "bits differ between 1 and 3 threads at " + java.util.Arrays.toString(s));
+        }
+    }
+
     @Test
     void oneAndThreeThreadsMatchScalar() {
         for (int[] s : new int[][] {{207, 207, 207}, {25, 1000, 13}, {1000, 25, 13}, {9, 9, 300}}) {
