@@ -28,10 +28,12 @@ import mobyc.runtime.cpu.Gemm;
  * </pre>
  * Transposed operands and alpha are absorbed by {@link Packing}; a beta other than 0 or 1 scales C up front, so C
  * is only ever overwritten (first k block, beta 0) or added to. The packed blocks and the tile the kernel writes are
- * Java arrays, and C is written by bulk copies from the tile (see {@link MicroKernel} for why). The C output is split into one rectangle per worker of {@link CpuPool} (along M or N,
- * whichever wastes less) and each worker runs the loops above on its rectangle with its own packing buffers, which
- * are allocated once per thread and reused. Small products, and operands in a confined arena, run on the calling
- * thread.
+ * Java arrays, and C is written by bulk copies from the tile (see {@link MicroKernel} for why). The C output is
+ * split into rectangles for the workers of {@link CpuPool} (along M or N, whichever wastes less; by rows, up to
+ * {@link #ROW_PARTS} per thread, taken by whoever is free), and each runs the loops above on its rectangle with its
+ * own packing buffers, allocated once per thread and reused. A product with a small C and a long k (a weight's
+ * gradient) is cut along k instead ({@link #splitK}). Small products, and operands in a confined arena, run on the
+ * calling thread.
  * <p>Block sizes default to values measured on a 2-core AMD EPYC (Zen 5, AVX-512); {@code -Dmobyc.gemm.kc},
  * {@code .mc} and {@code .nc} override them.
  */
