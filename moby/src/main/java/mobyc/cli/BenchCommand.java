@@ -128,6 +128,8 @@ final class BenchCommand implements Runnable {
                 prof.record("(grad clip)", "", t2 - t1);
                 prof.record("(adamw step)", "", System.nanoTime() - t2);
             }
+            grads.clear();
+            exe.recycle(r); // the next step writes its gradients into these (PyTorch keeps .grad likewise)
             return (System.nanoTime() - t) / 1e9;
         }
     }

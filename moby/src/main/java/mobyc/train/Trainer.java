@@ -83,8 +83,8 @@ public final class Trainer {
         if (start > 0) log.printf("resumed from step %d%n", start);
         log.flush();
 
-        List<Tensor> acc = new ArrayList<>();
-        for (Tensor p : params) acc.add(Tensor.zeros(p.dtype(), p.shape()));
+        List<Tensor> acc = new ArrayList<>(); // gradients summed over micro-steps (with --accumulate above 1)
+        if (cfg.accumulate() > 1) for (Tensor p : params) acc.add(Tensor.zeros(p.dtype(), p.shape()));
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         Map<String, Object> stepMetrics = new LinkedHashMap<>();
         double firstLoss = Double.NaN, lastLoss = Double.NaN;
@@ -98,17 +98,27 @@ public final class Trainer {
             for (long step = start; step < total; step++) {
                 double loss = 0;
                 stepMetrics.clear();
+                List<Tensor> grads = acc;
+                Map<String, Tensor> runOut = null;
                 for (int k = 0; k < cfg.accumulate(); k++) {
                     long microStep = step * cfg.accumulate() + k;
                     task.next(microStep, step, total, inputs, stepMetrics);
                     Map<String, Tensor> out = exe.run(inputs, store, new RunContext(cfg.seed(), microStep));
                     loss += out.get(task.lossOutput()).getFloat(0) / cfg.accumulate();
-                    for (int i = 0; i < params.size(); i++) accumulate(acc.get(i), out.get(Autodiff.GRAD + paths.get(i)), k == 0, cfg.accumulate());
+                    if (cfg.accumulate() == 1) { // the step's gradients are the run's: no copy
+                        grads = new ArrayList<>(params.size());
+                        for (String path : paths) grads.add(out.get(Autodiff.GRAD + path));
+                        runOut = out;
+                    } else {
+                        for (int i = 0; i < params.size(); i++) accumulate(acc.get(i), out.get(Autodiff.GRAD + paths.get(i)), k == 0, cfg.accumulate());
+                        exe.recycle(out); // read: the next micro-step writes its outputs into these tensors
+                    }
                     seen += task.microBatch();
                 }
-                double norm = cfg.clip() > 0 ? GradClip.clip(acc, cfg.clip()) : GradClip.globalNorm(acc);
+                double norm = cfg.clip() > 0 ? GradClip.clip(grads, cfg.clip()) : GradClip.globalNorm(grads);
                 double lr = schedule.at(step);
-                opt.step(params, acc, lr);
+                opt.step(params, grads, lr);
+                if (runOut != null) exe.recycle(runOut);
                 if (Double.isNaN(firstLoss)) firstLoss = loss;
                 lastLoss = loss;
                 double secs = (System.nanoTime() - t0) / 1e9;

@@ -13,6 +13,14 @@ public interface Executable {
      */
     Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx);
 
+    /**
+     * Hands back outputs of an earlier {@link #run} that the caller no longer reads, so that a later run may write
+     * its outputs into them instead of allocating and clearing new memory (as PyTorch keeps a parameter's
+     * {@code .grad} from step to step). The tensors must not be used after this call; tensors this executable did
+     * not return, or returned as views of other memory, are ignored. A no-op where unsupported.
+     */
+    default void recycle(Map<String, Tensor> outputs) {}
+
     /** Starts (or, with null, stops) recording kernel times into {@code profile}; a no-op where unsupported. */
     default void profile(KernelProfile profile) {}
 }

@@ -29,7 +29,7 @@ import mobyc.runtime.interp.Kernels;
  * compiler's {@link MemoryPlan} (planned once per set of bound sizes, the arena kept between runs and grown only
  * when a larger plan needs it); reshapes, stop_gradients and contiguous slices of temporaries are views, not
  * kernels (see {@link MemoryPlan#viewStart}). Outputs are
- * fresh tensors each run. Kernels write every element of their output, so arena bytes are not cleared. Outputs,
+ * fresh tensors each run, or tensors of an earlier run the caller handed back ({@link #recycle}). Kernels write every element of their output, so arena bytes are not cleared. Outputs,
  * updates and errors behave as interp's. One run at a time: {@link #run} is synchronized.
  */
 final class CpuExecutable implements Executable {
@@ -43,6 +43,8 @@ final class CpuExecutable implements Executable {
     /** Plans by bound sizes. */
     private final Map<Map<String, Long>, MemoryPlan> plans = new HashMap<>();
     private MemorySegment arena = MemorySegment.NULL;
+    /** Output tensors handed back for reuse, and those the latest runs returned, by output buffer. */
+    private final Map<Integer, Tensor> spare = new HashMap<>(), returned = new HashMap<>();
     /** How many times the arena had to be (re)allocated, over all runs. */
     private long allocated;
     private volatile KernelProfile profile;
@@ -110,7 +112,7 @@ final class CpuExecutable implements Executable {
                 buffers[o] = Tensor.over(root.asSlice(plan.viewOffset()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
                 continue;
             }
-            Tensor out = outputs.contains(o) ? Tensor.zeros(target.dtype(), shape)
+            Tensor out = outputs.contains(o) ? freshOutput(o, target.dtype(), shape)
                     : Tensor.over(arena.asSlice(plan.offsets()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
             Tensor[] in = new Tensor[kernel.inputs().size()];
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
@@ -123,6 +125,26 @@ final class CpuExecutable implements Executable {
         LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return result;
+    }
+
+    /** An output's tensor: one handed back by {@link #recycle} when it fits, else a new one. */
+    private Tensor freshOutput(int buffer, DType dtype, long[] shape) {
+        Tensor t = spare.remove(buffer);
+        if (t == null || t.dtype() != dtype || !Arrays.equals(t.shape(), shape)) t = Tensor.zeros(dtype, shape);
+        returned.put(buffer, t);
+        return t;
+    }
+
+    /** Takes back the tensors the last run allocated for its outputs (by identity); see {@link Executable#recycle}. */
+    @Override
+    public synchronized void recycle(Map<String, Tensor> outs) {
+        outs.forEach((name, t) -> {
+            Integer b = program.outputs().get(name);
+            if (b != null && t != null && returned.get(b) == t) {
+                returned.remove(b);
+                spare.put(b, t);
+            }
+        });
     }
 
     private void profile(KernelProfile prof, Program.Kernel kernel, long[] shape, Map<String, Long> bindings, long nanos) {
