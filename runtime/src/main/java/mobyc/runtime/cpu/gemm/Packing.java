@@ -33,17 +33,8 @@ final class Packing {
         final float alpha = o.alpha();
         MemorySegment a = o.a();
         int panels = (mc + MR - 1) / MR;
-        if (o.transA()) {
-            // Stored k x m: one k step of the block is a contiguous run of mc floats.
-            for (int p = 0; p < kc; p++) {
-                MemorySegment.copy(a, IN, (o.aOffset() + i0 + (long) (p0 + p) * o.lda()) * Float.BYTES, stage, 0, mc);
-                if (alpha != 1f) for (int i = 0; i < mc; i++) stage[i] *= alpha;
-                for (int q = 0; q < panels; q++) {
-                    int rows = Math.min(MR, mc - q * MR), d = q * kc * MR + p * MR;
-                    System.arraycopy(stage, q * MR, dst, d, rows);
-                    if (rows < MR) Arrays.fill(dst, d + rows, d + MR, 0f);
-                }
-            }
+        if (o.transA()) { // stored k x m
+            packAlongPanels(a, o.aOffset() + i0 + (long) p0 * o.lda(), o.lda(), kc, mc, MR, alpha, dst, stage);
             return;
         }
         // Stored m x k: MR row runs along k, staged, then transposed 8 x L at a time.
@@ -65,16 +56,8 @@ final class Packing {
     static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, float[] stage) {
         MemorySegment b = o.b();
         int panels = (nc + NR - 1) / NR;
-        if (!o.transB()) {
-            // Stored k x n: one k step of the block is a contiguous run of nc floats.
-            for (int p = 0; p < kc; p++) {
-                MemorySegment.copy(b, IN, (o.bOffset() + (long) (p0 + p) * o.ldb() + j0) * Float.BYTES, stage, 0, nc);
-                for (int q = 0; q < panels; q++) {
-                    int cols = Math.min(NR, nc - q * NR), d = q * kc * NR + p * NR;
-                    System.arraycopy(stage, q * NR, dst, d, cols);
-                    if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
-                }
-            }
+        if (!o.transB()) { // stored k x n
+            packAlongPanels(b, o.bOffset() + (long) p0 * o.ldb() + j0, o.ldb(), kc, nc, NR, 1f, dst, stage);
             return;
         }
         // Stored n x k: each column of a panel runs along k; 8 columns are staged and transposed 8 x L at a time.
@@ -91,6 +74,25 @@ final class Packing {
             }
             if (cols < NR)
                 for (int p = 0; p < kc; p++) Arrays.fill(dst, panel + p * NR + cols, panel + (p + 1) * NR, 0f);
+        }
+    }
+
+    /**
+     * Packs a block stored k-major (k steps {@code stride} floats apart from float index {@code at}, each a
+     * contiguous run of {@code extent} floats across the panels) into panels of {@code width}: each k step is staged
+     * with one bulk copy, scaled by alpha, and each panel's part is one array copy, zero-padded past the extent.
+     */
+    private static void packAlongPanels(MemorySegment src, long at, long stride, int kc, int extent, int width, float alpha,
+                                        float[] dst, float[] stage) {
+        int panels = (extent + width - 1) / width;
+        for (int p = 0; p < kc; p++) {
+            MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, stage, 0, extent);
+            if (alpha != 1f) for (int i = 0; i < extent; i++) stage[i] *= alpha;
+            for (int q = 0; q < panels; q++) {
+                int valid = Math.min(width, extent - q * width), d = q * kc * width + p * width;
+                System.arraycopy(stage, q * width, dst, d, valid);
+                if (valid < width) Arrays.fill(dst, d + valid, d + width, 0f);
+            }
         }
     }
 
