@@ -27,11 +27,10 @@ final class ElementwiseRules {
             case TANH -> b.mul(g, b.sub(c(b, 1, g), b.mul(y, y)));
             case ERF -> b.mul(g, b.mul(c(b, 2 / Math.sqrt(Math.PI), g), b.unary(UnaryFn.EXP, b.unary(UnaryFn.NEG, b.mul(x, x)))));
             case RELU -> b.mul(g, b.binary(BinaryFn.GT, x, c(b, 0, x)));
-            case GELU -> {
-                // d/dx x*Phi(x) = Phi(x) + x*phi(x)
-                Node cdf = b.mul(c(b, 0.5, x), b.add(c(b, 1, x), b.unary(UnaryFn.ERF, b.mul(x, c(b, Math.sqrt(0.5), x)))));
+            case GELU -> b.mul(g, b.unary(UnaryFn.DGELU, x)); // d/dx x Phi(x) = Phi(x) + x phi(x)
+            case DGELU -> { // d/dx (Phi(x) + x phi(x)) = phi(x) (2 - x^2)
                 Node pdf = b.mul(c(b, 1 / Math.sqrt(2 * Math.PI), x), b.unary(UnaryFn.EXP, b.mul(c(b, -0.5, x), b.mul(x, x))));
-                yield b.mul(g, b.add(cdf, b.mul(x, pdf)));
+                yield b.mul(g, b.mul(pdf, b.sub(c(b, 2, x), b.mul(x, x))));
             }
             case ABS -> b.mul(g, b.sub(b.binary(BinaryFn.GT, x, c(b, 0, x)), b.binary(BinaryFn.LT, x, c(b, 0, x))));
             case SIGMOID -> b.mul(g, b.mul(y, b.sub(c(b, 1, y), y)));

@@ -43,7 +43,8 @@ public sealed interface Op {
     }
 
     // ---- elementwise ---------------------------------------------------------------------------------------
-    enum UnaryFn { NEG, EXP, LOG, SQRT, RSQRT, TANH, ERF, RELU, GELU, ABS, SIGMOID, FLOOR }
+    /** DGELU is GELU's derivative, Phi(x) + x phi(x): the backward of GELU in one op (one exponential per element). */
+    enum UnaryFn { NEG, EXP, LOG, SQRT, RSQRT, TANH, ERF, RELU, GELU, ABS, SIGMOID, FLOOR, DGELU }
 
     record Unary(UnaryFn fn) implements Op {
         public String name() { return fn.name().toLowerCase(); }

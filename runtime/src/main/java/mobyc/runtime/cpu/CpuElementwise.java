@@ -59,6 +59,7 @@ final class CpuElementwise {
             case TANH -> Simd.elementwise(CpuMath::tanh, x, out, from, to);
             case ERF -> Simd.elementwise(CpuMath::erf, x, out, from, to);
             case GELU -> Simd.elementwise(CpuMath::gelu, x, out, from, to);
+            case DGELU -> Simd.elementwise(CpuMath::dgelu, x, out, from, to);
             case FLOOR -> {
                 for (long i = from; i < to; i++) Simd.set(out, i, (float) Math.floor(Simd.get(x, i)));
             }

@@ -298,4 +298,47 @@ public final class CpuMath {
         }
         return i;
     }
+
+    /**
+     * out[i] = gelu'(x[i]) = Phi(x) + x phi(x), Phi(x) = (1 + erf(u))/2, phi(x) = exp(-x^2/2) / sqrt(2 pi), u = x / sqrt 2,
+     * for whole vectors of FL, with one exponential: E = exp(-x^2/2) (x^2/2 exact as two floats) gives phi, and for
+     * |u| &gt;= 1/2 also erfc(|u|) = E (1 + P(s)) / (1 + 2|u|) as in {@link #gelu}, so Phi = erfc/2 for negative x and
+     * 1 - erfc/2 for positive; below, Phi = 1/2 + erf(u)/2 from erf's series (seven terms). NaN stays NaN.
+     */
+    public static long dgelu(MemorySegment xs, MemorySegment out, long from, long to) {
+        FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
+        FloatVector t3 = FloatVector.broadcast(F, T3), t4 = FloatVector.broadcast(F, T4), one = FloatVector.broadcast(F, 1f);
+        FloatVector p0 = FloatVector.broadcast(F, P0), p1 = FloatVector.broadcast(F, P1), p2 = FloatVector.broadcast(F, P2);
+        FloatVector p3 = FloatVector.broadcast(F, P3), p4 = FloatVector.broadcast(F, P4), p5 = FloatVector.broadcast(F, P5);
+        FloatVector p6 = FloatVector.broadcast(F, P6), p7 = FloatVector.broadcast(F, P7), c0 = FloatVector.broadcast(F, EXP_C0), c1 = FloatVector.broadcast(F, EXP_C1);
+        FloatVector c2 = FloatVector.broadcast(F, EXP_C2), c3 = FloatVector.broadcast(F, EXP_C3);
+        long i = from;
+        for (; i + FL <= to; i += FL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE);
+            FloatVector z = x.mul(x).mul(0.5f);
+            FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
+            FloatVector smallPhi = erfU.fma(0.5f, 0.5f);
+            // E = exp(-x^2/2) for |x| up to the fit's end (beyond, E underflows to 0 either way)
+            FloatVector xe = x.abs().min(ERFC_MAX * SQRT2_HI);
+            FloatVector sq = xe.mul(xe), sqLo = xe.fma(xe, sq.neg());
+            FloatVector zh = sq.mul(-0.5f), t = zh.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
+            FloatVector e = zh.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)).sub(sqLo.mul(0.5f));
+            FloatVector w = e.fma(EXP_C5, EXP_C4).fma(e, c3).fma(e, c2).fma(e, c1).fma(e, c0).mul(e.mul(e)).add(e);
+            IntVector ki = (IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS);
+            IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
+            FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector bigE = w.add(1f).mul(s1).mul(s2); // exp(-x^2/2), 2^k as two normal factors
+            // erfc(a), a = |u| clamped to the fit's range: (1 + P(s)) / (1 + 2a) E
+            FloatVector a = x.abs().mul(SQRT1_2_F).max(ERFC_MIN).min(ERFC_MAX);
+            FloatVector d = a.add(a).add(1f), a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1);
+            FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
+            FloatVector halfErfc = p.add(1f).mul(v).mul(bigE).mul(0.5f);
+            FloatVector phi = halfErfc.blend(one.sub(halfErfc), x.compare(VectorOperators.GT, 0f)).blend(smallPhi, x.abs().lt(ERFC_MIN * SQRT2_HI));
+            phi.add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(out, i << 2, LE);
+        }
+        return i;
+    }
+
+    private static final float INV_SQRT_2PI_F = 0.3989422804014327f;
 }

@@ -38,7 +38,13 @@ final class Elementwise {
             case ABS -> Math.abs(x);
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-(double) x)));
             case FLOOR -> (float) Math.floor(x);
+            case DGELU -> (float) dgelu(x);
         };
+    }
+
+    /** GELU's derivative Phi(x) + x phi(x) in double, Phi from erfc (no cancellation in its left tail). */
+    static double dgelu(double x) {
+        return 0.5 * SpecialFunctions.erfc(-x * SQRT1_2) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
     }
 
     static int apply(Op.UnaryFn fn, int x) {

@@ -4,6 +4,7 @@ import static mobyc.runtime.cpu.Diff.check;
 import static mobyc.runtime.cpu.Diff.randn;
 import static mobyc.runtime.cpu.Diff.shape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Op;
@@ -21,13 +22,19 @@ class CpuElementwiseTest {
      * Absolute tolerance: interp's GELU computes 1 + erf(x/sqrt 2) in double, which cancels below x = -5 (an
      * absolute error near 1e-16 |x|); the cpu kernel takes erfc there and is the more accurate of the two.
      */
-    private static double floor(Op.UnaryFn fn) { return fn == Op.UnaryFn.GELU ? 1e-14 : 1e-44; }
+    private static double floor(Op.UnaryFn fn) {
+        return switch (fn) {
+            case GELU -> 1e-14;
+            case DGELU -> 6e-7; // Phi(x) + x phi(x) cancels near x = -0.75: its error scales with its terms (< 1.2)
+            default -> 1e-44;
+        };
+    }
 
     /** Relative tolerance of each unary function (the vector library's transcendentals are within an ulp or two). */
     private static double tolerance(Op.UnaryFn fn) {
         return switch (fn) {
             case NEG, ABS, RELU, SQRT, FLOOR -> 0;
-            case ERF, GELU -> 4e-7;
+            case ERF, GELU, DGELU -> 4e-7;
             default -> 3e-7;
         };
     }
@@ -93,6 +100,36 @@ class CpuElementwiseTest {
         assertEquals(0, worstGeluAbs, 5e-7, "gelu: worst absolute error");
         check("erf sweep", new Op.Unary(Op.UnaryFn.ERF), DType.F32, shape(n), tolerance(Op.UnaryFn.ERF), floor(Op.UnaryFn.ERF), x);
         check("gelu sweep", new Op.Unary(Op.UnaryFn.GELU), DType.F32, shape(n), tolerance(Op.UnaryFn.GELU), floor(Op.UnaryFn.GELU), x);
+    }
+
+    /**
+     * GELU's derivative (DGELU, the op of GELU's backward) over [-15, 15] every 3e-5 against Phi(x) + x phi(x) in
+     * double: the error is measured against the size of the two terms (they cancel near x = -0.75, where the
+     * derivative is 0), and the result is exactly 0 or 1 where it should underflow or round there.
+     */
+    @Test
+    void dgeluIsAccurateAcrossItsRange() {
+        int n = 1_000_001;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (-15.0 + 30.0 * i / (n - 1));
+        Tensor x = Tensor.of(v, n);
+        Tensor d = Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(n), x);
+        Tensor interp = Diff.interp(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(n), x);
+        double worst = 0, worstInterp = 0;
+        float worstAt = 0;
+        for (int i = 0; i < n; i++) {
+            double cdf = 0.5 * SpecialFunctions.erfc(-v[i] / Math.sqrt(2)), xpdf = v[i] * Math.exp(-0.5 * v[i] * v[i]) / Math.sqrt(2 * Math.PI);
+            double scale = Math.max(Math.abs(cdf), Math.abs(xpdf)) + Float.MIN_NORMAL;
+            double err = Math.abs(d.getFloat(i) - (cdf + xpdf)) / scale;
+            if (err > worst) { worst = err; worstAt = v[i]; }
+            worstInterp = Math.max(worstInterp, Math.abs(interp.getFloat(i) - (cdf + xpdf)) / scale);
+        }
+        System.out.printf("dgelu: worst error %.3g of its terms' size at %s (interp %.3g)%n", worst, worstAt, worstInterp);
+        assertEquals(0, worst, 5e-7, "dgelu: worst error relative to its terms");
+        assertEquals(0, worstInterp, 1.2e-7, "interp dgelu: worst error relative to its terms");
+        assertEquals(1f, Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(1), Tensor.of(new float[] {30f}, 1)).getFloat(0));
+        assertEquals(0f, Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(1), Tensor.of(new float[] {-30f}, 1)).getFloat(0));
+        assertTrue(Float.isNaN(Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(1), Tensor.of(new float[] {Float.NaN}, 1)).getFloat(0)));
     }
 
     private static Tensor abs(Tensor x) {

@@ -38,6 +38,11 @@ class ElementwiseTest {
         assertEquals(-0.15865526f, unary(UnaryFn.GELU, -1f));
         assertEquals(0f, unary(UnaryFn.GELU, 0f));
         assertEquals(-0f, unary(UnaryFn.GELU, -20f), 1e-30);
+        assertEquals(0.5f, unary(UnaryFn.DGELU, 0f));
+        assertEquals(1.0833155f, unary(UnaryFn.DGELU, 1f), 1e-7f); // Phi(1) + phi(1)
+        assertEquals(-0.08331547f, unary(UnaryFn.DGELU, -1f), 1e-8f);
+        assertEquals(0f, unary(UnaryFn.DGELU, -20f), 1e-30);
+        assertEquals(1f, unary(UnaryFn.DGELU, 20f));
         assertEquals(2.5f, unary(UnaryFn.ABS, -2.5f));
         assertEquals(0.5f, unary(UnaryFn.SIGMOID, 0f));
         assertEquals(0.8807971f, unary(UnaryFn.SIGMOID, 2f));

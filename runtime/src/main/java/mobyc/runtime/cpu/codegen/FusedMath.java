@@ -50,6 +50,8 @@ public final class FusedMath {
 
     public static void gelu(MemorySegment x, MemorySegment out, int n) { CpuMath.gelu(x, out, 0, whole(n)); }
 
+    public static void dgelu(MemorySegment x, MemorySegment out, int n) { CpuMath.dgelu(x, out, 0, whole(n)); }
+
     public static void sigmoid(MemorySegment x, MemorySegment out, int n) { CpuMath.sigmoid(x, out, 0, whole(n)); }
 
     public static void floor(MemorySegment x, MemorySegment out, int n) {

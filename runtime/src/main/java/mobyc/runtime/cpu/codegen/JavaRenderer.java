@@ -34,7 +34,7 @@ public final class JavaRenderer {
     static boolean isCall(Expr e) {
         return switch (e) {
             case Expr.Unary u -> switch (u.fn()) {
-                case EXP, LOG, TANH, ERF, GELU, SIGMOID, FLOOR -> true;
+                case EXP, LOG, TANH, ERF, GELU, DGELU, SIGMOID, FLOOR -> true;
                 default -> false;
             };
             case Expr.Binary b -> e.dtype() == DType.F32 ? b.fn() == Op.BinaryFn.POW || b.fn() == Op.BinaryFn.MOD
