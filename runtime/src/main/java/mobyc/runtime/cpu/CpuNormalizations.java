@@ -167,13 +167,28 @@ final class CpuNormalizations {
             acc = d.fma(d, acc);
         }
         acc.intoArray(lanes, 0);
-        double var = 0;
-        for (int l = 0; l < FL; l++) var += lanes[l];
+        double var = laneSum(lanes, 0);
         for (; j < c; j++) {
             float d = Simd.get(xs, base + j) - hi - lo;
             var += d * d;
         }
         return (float) (1.0 / Math.sqrt(var / c + eps));
+    }
+
+    /**
+     * The sum in double of the FL floats from {@code at}: four chains of every fourth lane, then paired, a fixed
+     * order (FL is 4 or more). Sixteen floats summed in double are exact unless their exponents span more than 29
+     * bits, so the order rarely shows; four short chains instead of one of FL additions do.
+     */
+    private static double laneSum(float[] lanes, int at) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int l = at; l < at + FL; l += 4) {
+            s0 += lanes[l];
+            s1 += lanes[l + 1];
+            s2 += lanes[l + 2];
+            s3 += lanes[l + 3];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** The sum of a row of {@code c} floats in double: lanes widened, summed in lane order. */
@@ -185,8 +200,12 @@ final class CpuNormalizations {
             a1 = a1.add(FloatVector.fromMemorySegment(H, xs, (base + j + DL) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
         }
         a0.add(a1).intoArray(dlanes, 0);
-        double sum = 0;
-        for (double l : dlanes) sum += l;
+        double sum = 0, sum2 = 0; // two chains: lanes alternate between them
+        for (int l = 0; l < DL; l += 2) {
+            sum += dlanes[l];
+            sum2 += dlanes[l + 1];
+        }
+        sum += sum2;
         for (; j < c; j++) sum += Simd.get(xs, base + j);
         return sum;
     }
@@ -223,12 +242,7 @@ final class CpuNormalizations {
         sq.intoArray(lanes, 0);
         s1.intoArray(lanes, FL);
         s2.intoArray(lanes, 2 * FL);
-        double var = 0, sum1 = 0, sum2 = 0;
-        for (int l = 0; l < FL; l++) {
-            var += lanes[l];
-            sum1 += lanes[FL + l];
-            sum2 += lanes[2 * FL + l];
-        }
+        double var = laneSum(lanes, 0), sum1 = laneSum(lanes, FL), sum2 = laneSum(lanes, 2 * FL);
         for (int k = j; k < c; k++) {
             float d = Simd.get(xs, base + k) - hi - lo, gh = Simd.get(gs, base + k) * Simd.get(ws, k);
             var += d * d;
