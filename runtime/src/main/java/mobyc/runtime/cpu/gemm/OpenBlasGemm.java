@@ -106,7 +106,7 @@ public final class OpenBlasGemm implements Gemm {
         if (m == 0 || n == 0) return;
         int threads = CpuPool.threads();
         if (threads > 1 && (double) m * n * k >= SPLIT_FLOPS && !ForkJoinTask.inForkJoinPool()) {
-            int slices = kSlices(m, n, k);
+            int slices = KSplit.slices(m, n, k);
             if (slices > 1) {
                 splitK(slices, transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
                 return;
@@ -130,20 +130,6 @@ public final class OpenBlasGemm implements Gemm {
         call(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     }
 
-    /**
-     * How many slices of k a product is split into: products whose C is small and whose k is long (a weight's
-     * gradient, X^T dY over every token: C is [in, out], k the tokens) are split along k, so that A and B are read
-     * once; split along m, every block would read all of B again (at [192 x 16384] x [16384 x 48], 8 reads of a
-     * 3 MB B per call). The count depends only on the shape, never on the thread count, so the sums are the same
-     * on any machine.
-     */
-    static int kSlices(int m, int n, int k) {
-        if ((long) m * n > SPLIT_K_MAX_C || k < SPLIT_K_MIN_K || k < 8L * Math.max(m, n)) return 1;
-        return (int) Math.min(SPLIT_K_SLICES, k / (SPLIT_K_MIN_K / 2));
-    }
-
-    private static final long SPLIT_K_MAX_C = 1L << 18;
-    private static final int SPLIT_K_MIN_K = 4096, SPLIT_K_SLICES = 4;
     private static final ThreadLocal<MemorySegment[]> PARTIALS = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
 
     /**

@@ -97,7 +97,7 @@ public final class VectorGemm implements Gemm {
         MemorySegment a = o.a(), b = o.b(), c = o.c();
         int threads = pool.getParallelism();
         boolean serial = threads == 1 || confined(a) || confined(b) || confined(c);
-        int slices = OpenBlasGemm.kSlices(m, n, k);
+        int slices = KSplit.slices(m, n, k);
         if (slices > 1) { // by shape alone, on one thread too: the same sums whatever the thread count
             splitK(o, slices, serial ? 1 : threads);
             return;
@@ -133,7 +133,7 @@ public final class VectorGemm implements Gemm {
 
     /**
      * A product with a small C and a long k (a weight's gradient) cut into {@code slices} slices of k
-     * ({@link OpenBlasGemm#kSlices}, from the shape alone): slice 0 goes into C with beta and the bias, the others
+     * ({@link KSplit}, from the shape alone): slice 0 goes into C with beta and the bias, the others
      * into dense scratch products, which are then added to C in slice order, so the sums do not depend on the
      * thread count. Split along C instead, every thread would read all of A and B.
      */

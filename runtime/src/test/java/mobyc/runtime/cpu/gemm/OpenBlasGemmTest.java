@@ -48,19 +48,9 @@ class OpenBlasGemmTest {
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
     void longKIsSplitIntoSlicesAndStillMatchesScalar(boolean transA, boolean transB) {
-        assertEquals(3, OpenBlasGemm.kSlices(37, 29, 6500));
+        assertEquals(3, KSplit.slices(37, 29, 6500));
         GemmCheck.check(blas(), new GemmCheck.Case(transA, transB, 37, 29, 6500, 0.75f, 0.5f, 5, false));
         GemmCheck.check(blas(), new GemmCheck.Case(transA, transB, 48, 19, 9001, 1f, 0f, 6, false));
-    }
-
-    @Test
-    void onlySmallOutputsWithLongKAreSplitAlongK() {
-        assertEquals(4, OpenBlasGemm.kSlices(192, 48, 16384)); // a weight gradient of small32's first stage
-        assertEquals(2, OpenBlasGemm.kSlices(96, 384, 4096));
-        assertEquals(1, OpenBlasGemm.kSlices(384, 96, 2048)); // k too short
-        assertEquals(1, OpenBlasGemm.kSlices(16384, 192, 48)); // a forward product: tall, short k
-        assertEquals(1, OpenBlasGemm.kSlices(1024, 1024, 8192)); // C too large
-        assertEquals(1, OpenBlasGemm.kSlices(768, 768, 4096)); // k under 8x the output's sides
     }
 
     @Test

@@ -44,7 +44,7 @@ class VectorGemmTest {
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
     void longKIsSplitIntoSlicesAndStillMatchesScalar(boolean transA, boolean transB) {
-        org.junit.jupiter.api.Assertions.assertEquals(3, OpenBlasGemm.kSlices(37, 29, 6500));
+        org.junit.jupiter.api.Assertions.assertEquals(3, KSplit.slices(37, 29, 6500));
         GemmCheck.check(new GemmCheck.Case(transA, transB, 37, 29, 6500, 0.75f, 0.5f, 5, false), false, POOLED, SERIAL, THREE_WAY);
         GemmCheck.check(new GemmCheck.Case(transA, transB, 48, 19, 9001, 1f, 0f, 6, false), true, POOLED, SERIAL);
         GemmCheck.checkBias(new GemmCheck.Case(transA, transB, 21, 40, 8200, 1f, 0f, 7, false), POOLED, SERIAL);
