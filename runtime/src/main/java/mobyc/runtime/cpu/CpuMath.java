@@ -192,7 +192,8 @@ public final class CpuMath {
     // quotient (1 + P)/(1 + 2a) is kept as q + corr (corr from q's residual), and -a^2 enters the exponential's
     // reduction as an exact sum of two floats (a^2 rounded would cost up to 1e-7 a^2 relative), so erfc keeps its
     // relative accuracy to 10.5, beyond which it underflows (erfc(10.5) = 7e-50). Nothing here is a vector method
-    // call: the erfc code is written out in both loops (see Simd on why).
+    // call: the erfc and exponential code is written out in each loop, erf, gelu and dgelu (see Simd on why: a
+    // helper taking and returning vectors is past C2's inlining budget here, and then every vector is boxed).
 
     private static final float P0 = 0.23299512267112732f, P1 = -0.1396210789680481f, P2 = 0.015379799529910088f,
             P3 = 0.06809505820274353f, P4 = -0.10104352980852127f, P5 = 0.09376303851604462f, P6 = -0.06627238541841507f,
