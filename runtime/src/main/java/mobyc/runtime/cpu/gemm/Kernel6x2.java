@@ -16,7 +16,7 @@ final class Kernel6x2 {
     /** Floats per vector, and per k step of the packed panels. */
     private static final int V = S.length(), B_STEP = VECTORS * V;
 
-    static void kernel(float[] ap, int a, float[] bp, int b, int kc, float[] t) {
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00;
         FloatVector c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00;
@@ -24,20 +24,20 @@ final class Kernel6x2 {
         FloatVector c40 = c00, c41 = c00;
         FloatVector c50 = c00, c51 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = b + p * B_STEP, ao = a + p * MR;
+            int bo = b + p * B_STEP, ao = a + p * as;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + V);
             FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1 * ar]);
             c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2 * ar]);
             c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3 * ar]);
             c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ao + 4]);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ao + 4 * ar]);
             c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5]);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5 * ar]);
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
         }
         c00.intoArray(t, 0 * V);

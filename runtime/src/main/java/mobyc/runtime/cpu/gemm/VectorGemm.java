@@ -238,6 +238,7 @@ public final class VectorGemm implements Gemm {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
+                int aStep = Packing.rowMajorA(o) ? 1 : MR, aRow = Packing.rowMajorA(o) ? kc : 1;
                 boolean accumulate = pc > 0 || !overwrite;
                 Packing.packB(o, pc, kc, jc, nc, packedB, stage);
                 for (int ic = i0; ic < i1; ic += MC) {
@@ -246,7 +247,7 @@ public final class VectorGemm implements Gemm {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            MicroKernel.kernel(packedA, (ir / MR) * kc * MR, packedB, bPanel, kc, s.tile);
+                            MicroKernel.kernel(packedA, (ir / MR) * kc * MR, aStep, aRow, packedB, bPanel, kc, s.tile);
                             long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
                             MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row,
                                     accumulate ? null : o.bias(), jc + jr);
