@@ -15,8 +15,10 @@ import mobyc.compiler.ir.Shape;
  * to the size a model padded to, when the padding was zero), a pad by zero everywhere, a roll by whole turns, an
  * identity permute. Readers read the operand instead, so the copy is never made. Swin's window padding and crops
  * (torchvision's, kept by the model for any size) are all of this kind at sizes that fit the window, and each was
- * a full copy of an activation, forward and backward. Preconditions: none. A node that is itself a graph output
- * or a state's new value stays (the program's outputs stay distinct buffers).
+ * a full copy of an activation, forward and backward. A permute that moves only axes of size 1 (Swin's window
+ * partition when one window covers the stage: [B, 1, 4, 1, 4, C] by [0, 1, 3, 2, 4, 5]) keeps the elements in
+ * their order: it becomes a reshape, which the backends run as a view. Preconditions: none. A node that is itself
+ * a graph output or a state's new value stays (the program's outputs stay distinct buffers).
  */
 public final class Identities {
     private Identities() {}
@@ -24,11 +26,12 @@ public final class Identities {
     public static Graph run(Graph g) {
         Set<Node> kept = new HashSet<>(g.outputs().values());
         kept.addAll(g.updates().values());
-        if (g.nodes().stream().noneMatch(n -> !kept.contains(n) && isIdentity(n))) return g;
+        if (g.nodes().stream().noneMatch(n -> !kept.contains(n) && (isIdentity(n) || keepsOrder(n)))) return g;
         GraphBuilder b = new GraphBuilder(g.name());
         Map<Node, Node> map = new HashMap<>();
         for (Node n : g.nodes()) {
             if (!kept.contains(n) && isIdentity(n)) map.put(n, map.get(n.input(0)));
+            else if (!kept.contains(n) && keepsOrder(n)) map.put(n, b.at(n.loc()).reshape(map.get(n.input(0)), n.shape()));
             else map.put(n, b.at(n.loc()).copy(n, n.inputs().stream().map(map::get).toList()));
         }
         g.outputs().forEach((k, v) -> b.output(k, map.get(v)));
@@ -49,6 +52,22 @@ public final class Identities {
             }
             default -> false;
         };
+    }
+
+    /**
+     * Whether {@code n} is a permute, not the identity, that keeps every axis whose size is not a constant 1 in its
+     * order: the elements stay in memory order.
+     */
+    static boolean keepsOrder(Node n) {
+        if (!(n.op() instanceof Op.Permute p) || isIdentity(n)) return false;
+        int last = -1;
+        for (int axis : p.perm()) {
+            var d = n.input(0).shape().dims().get(axis);
+            if (d.isConstant() && d.constant() == 1) continue;
+            if (axis < last) return false;
+            last = axis;
+        }
+        return true;
     }
 
     private static boolean allZero(long[] xs) {

@@ -59,6 +59,37 @@ class GemmPassesTest {
         assertTrue(mm.input(1).op() instanceof Op.Param);
     }
 
+    /** transpose(x^T @ dy): a weight's gradient as autodiff writes it; {@code alsoOutput} makes the product read twice. */
+    static Graph transposedProduct(boolean alsoOutput) {
+        GraphBuilder b = new GraphBuilder("wgrad");
+        Node x = b.input("x", DType.F32, Shape.of(10, 8));
+        Node dy = b.input("dy", DType.F32, Shape.of(10, 6));
+        Node p = b.matmul(b.permute(x, 1, 0), dy);
+        b.output("dw", b.permute(p, 1, 0));
+        if (alsoOutput) b.output("p", p);
+        return b.build();
+    }
+
+    @Test
+    void aTransposedProductIsTheProductOfTheTransposesSwapped() {
+        Graph g = Verifier.verify(MatMulFolding.run(transposedProduct(false)));
+        assertEquals("""
+                graph wgrad {
+                  %0 = input x : f32[10, 8]
+                  %1 = input dy : f32[10, 6]
+                  %2 = matmul %1, %0 {transA} : f32[6, 8]
+                  output dw = %2
+                }
+                """, g.toString());
+    }
+
+    @Test
+    void aTransposeOfAProductReadElsewhereStays() {
+        Graph g = Verifier.verify(MatMulFolding.run(transposedProduct(true)));
+        assertEquals(1, of(g, Op.Permute.class).size(), "the product is an output too: its transpose is a copy");
+        assertEquals(1, of(g, Op.MatMul.class).size());
+    }
+
     @Test
     void aProductReadTwiceKeepsItsAdd() {
         GraphBuilder b = new GraphBuilder("twice");

@@ -51,6 +51,25 @@ class IdentitiesTest {
     }
 
     @Test
+    void aPermuteOfUnitAxesBecomesAReshape() {
+        GraphBuilder b = new GraphBuilder("g");
+        Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(1), Dim.of(4), Dim.of(1), Dim.of(4), Dim.of(3)));
+        b.output("y", b.unary(Op.UnaryFn.NEG, b.permute(x, 0, 1, 3, 2, 4, 5)));
+        b.output("z", b.unary(Op.UnaryFn.NEG, b.permute(x, 0, 4, 3, 2, 1, 5))); // moves the 4s: a real permute
+        assertEquals("""
+                graph g {
+                  %0 = input x : f32[B, 1, 4, 1, 4, 3]
+                  %1 = reshape %0 : f32[B, 1, 1, 4, 4, 3]
+                  %2 = neg %1 : f32[B, 1, 1, 4, 4, 3]
+                  %3 = permute %0 {[0, 4, 3, 2, 1, 5]} : f32[B, 4, 1, 4, 1, 3]
+                  %4 = neg %3 : f32[B, 4, 1, 4, 1, 3]
+                  output y = %2
+                  output z = %4
+                }
+                """, Verifier.verify(Identities.run(b.build())).toString());
+    }
+
+    @Test
     void aGraphWithNothingToRemoveIsReturnedAsItIs() {
         GraphBuilder b = new GraphBuilder("g");
         Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(8)));

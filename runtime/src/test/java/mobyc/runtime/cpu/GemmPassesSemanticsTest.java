@@ -46,6 +46,10 @@ class GemmPassesSemanticsTest {
         Graph g = mlp(), rewritten = GemmEpilogue.run(MatMulFolding.run(g));
         org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream()
                 .anyMatch(n -> n.op() instanceof Op.MatMul && n.inputs().size() == 3), "the passes fired");
+        org.junit.jupiter.api.Assertions.assertTrue(g.nodes().stream().anyMatch(n -> n.op() instanceof Op.Permute
+                && n.input(0).op() instanceof Op.MatMul), "autodiff transposes the weights' gradients");
+        org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream().noneMatch(n -> n.op() instanceof Op.Permute),
+                "every transpose folded into a GEMM, the gradients' too");
         Map<String, Tensor> in = Map.of("x", Diff.randn(3, 4, 7, 12));
         ParameterStore s1 = ParameterStore.initialise(g, 9), s2 = ParameterStore.initialise(g, 9), s3 = ParameterStore.initialise(g, 9);
         RunContext ctx = new RunContext(1, 0);

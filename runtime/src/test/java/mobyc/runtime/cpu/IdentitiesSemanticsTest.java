@@ -22,7 +22,8 @@ import mobyc.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * The identities pass keeps the numbers: a pad-to-the-window / crop-back with zero padding around a shifted block,
+ * The identities pass keeps the numbers: a pad-to-the-window / crop-back with zero padding around a shifted block
+ * (partitioned into one window: a permute of unit axes),
  * with its gradients, gives the same values on interp before and after the pass, and on cpu (which runs it).
  */
 class IdentitiesSemanticsTest {
@@ -32,7 +33,9 @@ class IdentitiesSemanticsTest {
         Node w = b.param("w", DType.F32, Shape.of(4, 4), new Init.Normal(0, 0.5));
         Node padded = b.pad(x, new long[] {0, 0, 0, 0}, new long[] {0, 0, 0, 0}, 0);
         Node shifted = b.roll(b.roll(padded, new int[] {-2, -2}, new int[] {1, 2}), new int[] {8}, new int[] {1});
-        Node y = b.unary(Op.UnaryFn.GELU, b.matmul(shifted, w));
+        Dim batch = Dim.sym("B"), one = Dim.of(1), eight = Dim.of(8), four = Dim.of(4);
+        Node windows = b.permute(b.reshape(shifted, Shape.of(batch, one, eight, one, eight, four)), 0, 1, 3, 2, 4, 5); // one window
+        Node y = b.unary(Op.UnaryFn.GELU, b.matmul(b.reshape(windows, Shape.of(batch, eight, eight, four)), w));
         Node cropped = b.slice(b.slice(b.roll(y, new int[] {2, 2}, new int[] {1, 2}), 1, 0, 8, 1), 2, 0, 8, 1);
         Node out = b.add(cropped, x);
         b.output("y", out);
@@ -46,6 +49,8 @@ class IdentitiesSemanticsTest {
         long before = g.nodes().stream().filter(n -> n.op() instanceof Op.Slice || n.op() instanceof Op.Pad).count();
         long after = rewritten.nodes().stream().filter(n -> n.op() instanceof Op.Slice || n.op() instanceof Op.Pad).count();
         assertTrue(after < before, "the pass fired: " + before + " -> " + after + " slices and pads");
+        assertTrue(g.nodes().stream().anyMatch(n -> n.op() instanceof Op.Permute), "the window permute and its gradient");
+        assertTrue(rewritten.nodes().stream().noneMatch(n -> n.op() instanceof Op.Permute), "both became reshapes");
         Map<String, Tensor> in = Map.of("x", Diff.randn(3, 2, 8, 8, 4));
         ParameterStore s1 = ParameterStore.initialise(g, 9), s2 = ParameterStore.initialise(g, 9), s3 = ParameterStore.initialise(g, 9);
         RunContext ctx = new RunContext(1, 0);
