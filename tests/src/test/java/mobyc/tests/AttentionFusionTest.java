@@ -184,6 +184,14 @@ class AttentionFusionTest {
             Golden.assertClose(cpu.get(k), interp.get(k), 1e-4, "attention " + config + " cpu vs interp " + k);
             assertArrayEquals(cpu.get(k).toFloatArray(), again.get(k).toFloatArray(), "cpu is deterministic: " + k);
         }
+        if (bias) { // above, attention_grad computed the bias gradient too; alone, attention_bias_grad gives the same bits
+            GraphBuilder alone = new GraphBuilder("bias_grad");
+            List<Node> copies = withGrad.stream().map(i -> alone.input(((Op.Input) i.op()).inputName(), DType.F32, i.shape())).toList();
+            alone.output("dbias", alone.add(new Op.AttentionBiasGrad(heads, scale, mask), copies, null, null));
+            Graph ga = Verifier.verify(alone.build());
+            Map<String, Tensor> single = run("cpu", ga, inputs, ParameterStore.initialise(ga, 0));
+            assertArrayEquals(cpu.get("dbias").toFloatArray(), single.get("dbias").toFloatArray(), "paired and alone: " + config);
+        }
     }
 
     /** Forward plus gradients of a weighted-sum loss in every parameter and the input. */

@@ -23,14 +23,16 @@ import mobyc.runtime.Tensor;
  * transposed (by gathers, once per head); k, v, q and the output gradient are otherwise read where they lie in the
  * window's block when the head dim is a whole number of vectors (else through zero-padded copies). Bias and mask
  * are transposed once per call. Sums run in a fixed order, so results do not depend on the thread count. The bias
- * gradient sums windows in fixed chunks of {@link #CHUNK} into partial sums (in the executable's workspace), then
- * adds the chunks in order; it recomputes the probabilities and score gradients that the qkv gradient computed.
+ * gradient sums windows in at most {@link #CHUNKS} fixed chunks into partial sums (in the executable's workspace),
+ * then adds the chunks in order. Alone it recomputes the probabilities and score gradients that the qkv gradient
+ * computes; the executable pairs the two ops when they read the same operands, and then the qkv gradient computes
+ * both, chunk by chunk.
  */
 final class CpuAttention {
     private CpuAttention() {}
 
-    /** Windows per partial sum of the bias gradient: a fixed split, independent of the machine. */
-    static final int CHUNK = 32;
+    /** Chunks of windows the bias gradient is summed in, at most (fewer only when there are fewer windows). */
+    static final int CHUNKS = 16;
 
     /**
      * Sizes of one call; {@code np} and {@code hdp} are n and the head dim rounded up to whole vectors, {@code row}
@@ -140,73 +142,106 @@ final class CpuAttention {
         });
     }
 
-    static void grad(Op.AttentionGrad op, Tensor[] in, Tensor out) {
+    /**
+     * The qkv gradient into {@code out}; when {@code biasGrad} is not null, also the bias gradient into it (the
+     * executable pairs an attention_grad with the attention_bias_grad of the same operands: the probabilities and
+     * score gradients are then computed once). The bias gradient's sums are those of {@link #biasGrad}.
+     */
+    static void grad(Workspace ws, Op.AttentionGrad op, Tensor[] in, Tensor out, MemorySegment biasGrad) {
         Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()));
         Operands x = Operands.of(g, in, op.hasBias(), op.hasMask());
         float scale = (float) op.scale();
         MemorySegment os = out.segment();
+        if (biasGrad == null) {
+            Parallel.forItems(g.windows, g.windowCost(), (from, to) -> {
+                Scratch t = SCRATCH.get().ensure(g);
+                for (int w = (int) from; w < to; w++) gradWindow(g, x, t, w, scale, os, false);
+            });
+            return;
+        }
+        byChunks(ws, g, biasGrad, (t, w) -> gradWindow(g, x, t, w, scale, os, true));
+    }
+
+    /** Window w's qkv gradient into {@code os}; when {@code accumulate}, its score gradients added to t.acc too. */
+    private static void gradWindow(Geo g, Operands x, Scratch t, int w, float scale, MemorySegment os, boolean accumulate) {
         int n = g.n, np = g.np, hd = g.hd, hdp = g.hdp, dim = g.dim, row = g.row;
-        Parallel.forItems(g.windows, g.windowCost(), (from, to) -> {
-            Scratch t = SCRATCH.get().ensure(g);
-            for (int w = (int) from; w < to; w++) {
-                loadWindow(g, x, t, w, true);
-                for (int h = 0; h < g.heads; h++) {
-                    probabilities(g, x, t, w, h, scale);
-                    scoreGrad(g, t, h, false);
-                    int c = h * hd;
-                    if (g.direct) {
-                        AttentionTiles.product(t.dp, 0, 1, np, n, n, t.win, dim + c, row, hd, t.owin, c, row, scale); // dq = scale ds k
-                        AttentionTiles.product(t.dp, 0, np, 1, n, n, t.win, c, row, hd, t.owin, dim + c, row, scale); // dk = scale ds^T q
-                        AttentionTiles.product(t.s, 0, np, 1, n, n, t.gwin, c, dim, hd, t.owin, 2 * dim + c, row, 1f); // dv = p^T do
-                    } else {
-                        padded(g, t.win, dim + c, row, t.k);
-                        AttentionTiles.product(t.dp, 0, 1, np, n, n, t.k, 0, hdp, hdp, t.res, 0, hdp, scale);
-                        unpad(g, t.res, t.owin, c, row);
-                        padded(g, t.win, c, row, t.q);
-                        AttentionTiles.product(t.dp, 0, np, 1, n, n, t.q, 0, hdp, hdp, t.res, 0, hdp, scale);
-                        unpad(g, t.res, t.owin, dim + c, row);
-                        padded(g, t.gwin, c, dim, t.go);
-                        AttentionTiles.product(t.s, 0, np, 1, n, n, t.go, 0, hdp, hdp, t.res, 0, hdp, 1f);
-                        unpad(g, t.res, t.owin, 2 * dim + c, row);
-                    }
-                }
-                MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * row * 4, n * row);
+        loadWindow(g, x, t, w, true);
+        for (int h = 0; h < g.heads; h++) {
+            probabilities(g, x, t, w, h, scale);
+            scoreGrad(g, t, h, accumulate);
+            int c = h * hd;
+            if (g.direct) {
+                AttentionTiles.product(t.dp, 0, 1, np, n, n, t.win, dim + c, row, hd, t.owin, c, row, scale); // dq = scale ds k
+                AttentionTiles.product(t.dp, 0, np, 1, n, n, t.win, c, row, hd, t.owin, dim + c, row, scale); // dk = scale ds^T q
+                AttentionTiles.product(t.s, 0, np, 1, n, n, t.gwin, c, dim, hd, t.owin, 2 * dim + c, row, 1f); // dv = p^T do
+            } else {
+                padded(g, t.win, dim + c, row, t.k);
+                AttentionTiles.product(t.dp, 0, 1, np, n, n, t.k, 0, hdp, hdp, t.res, 0, hdp, scale);
+                unpad(g, t.res, t.owin, c, row);
+                padded(g, t.win, c, row, t.q);
+                AttentionTiles.product(t.dp, 0, np, 1, n, n, t.q, 0, hdp, hdp, t.res, 0, hdp, scale);
+                unpad(g, t.res, t.owin, dim + c, row);
+                padded(g, t.gwin, c, dim, t.go);
+                AttentionTiles.product(t.s, 0, np, 1, n, n, t.go, 0, hdp, hdp, t.res, 0, hdp, 1f);
+                unpad(g, t.res, t.owin, 2 * dim + c, row);
             }
-        });
+        }
+        MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * row * 4, n * row);
     }
 
     static void biasGrad(Workspace ws, Op.AttentionBiasGrad op, Tensor[] in, Tensor out) {
         Geo g = Geo.of(in[0], op.heads(), maskOf(in, true, op.hasMask()));
         Operands x = Operands.of(g, in, true, op.hasMask());
         float scale = (float) op.scale();
+        byChunks(ws, g, out.segment(), (t, w) -> {
+            loadWindow(g, x, t, w, true);
+            for (int h = 0; h < g.heads; h++) {
+                probabilities(g, x, t, w, h, scale);
+                scoreGrad(g, t, h, true);
+            }
+        });
+    }
+
+    /** What a window contributes: its score gradients added to t.acc (and whatever else the caller computes). */
+    private interface WindowWork {
+        void run(Scratch t, int w);
+    }
+
+    /**
+     * The bias gradient [heads, n, n] into {@code biasGrad}: the windows in {@link #chunks} fixed chunks, chunks in
+     * parallel, each summing its windows' score gradients ({@code work}) into a partial sum in {@code ws}; then the
+     * partial sums added in chunk order, in double.
+     */
+    private static void byChunks(Workspace ws, Geo g, MemorySegment biasGrad, WindowWork work) {
         int n = g.n, np = g.np, nn = n * n, all = g.heads * nn;
-        int chunks = (g.windows + CHUNK - 1) / CHUNK;
+        int chunks = chunks(g.windows);
         MemorySegment partial = ws.floats((long) chunks * all);
-        Parallel.forItems(chunks, CHUNK * g.windowCost(), (from, to) -> {
+        Parallel.forItems(chunks, (long) ceilDiv(g.windows, chunks) * g.windowCost(), (from, to) -> {
             Scratch t = SCRATCH.get().ensure(g);
             float[] acc = t.acc;
             for (int c = (int) from; c < to; c++) {
                 Arrays.fill(acc, 0f);
-                for (int w = c * CHUNK, end = Math.min(g.windows, w + CHUNK); w < end; w++) {
-                    loadWindow(g, x, t, w, true);
-                    for (int h = 0; h < g.heads; h++) {
-                        probabilities(g, x, t, w, h, scale);
-                        scoreGrad(g, t, h, true);
-                    }
-                }
+                for (int w = chunkStart(c, chunks, g.windows), end = chunkStart(c + 1, chunks, g.windows); w < end; w++) work.run(t, w);
                 long at = (long) c * all;
                 for (int h = 0; h < g.heads; h++)
                     for (int i = 0; i < n; i++)
                         for (int j = 0; j < n; j++) Simd.set(partial, at + (long) h * nn + i * n + j, acc[(h * n + j) * np + i]);
             }
         });
-        MemorySegment os = out.segment();
         for (int e = 0; e < all; e++) {
             double sum = 0;
             for (int c = 0; c < chunks; c++) sum += Simd.get(partial, (long) c * all + e);
-            Simd.set(os, e, (float) sum);
+            Simd.set(biasGrad, e, (float) sum);
         }
     }
+
+    /** Chunks the bias gradient sums windows in: from the window count alone, so the sums do not depend on the machine. */
+    static int chunks(int windows) { return Math.min(windows, CHUNKS); }
+
+    /** First window of chunk c. */
+    static int chunkStart(int c, int chunks, int windows) { return (int) ((long) windows * c / chunks); }
+
+    private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
     /** Copies window w's qkv block (and output-gradient block) into the scratch, one copy each. */
     private static void loadWindow(Geo g, Operands x, Scratch t, int w, boolean backward) {

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Flops;
+import mobyc.compiler.ir.Op;
 import mobyc.compiler.lower.Program;
 import mobyc.compiler.plan.MemoryPlan;
 import mobyc.runtime.Executable;
@@ -39,6 +40,10 @@ final class CpuExecutable implements Executable {
     private final CpuKernels kernels;
     /** Per kernel: run the interp kernel instead. */
     private final boolean[] scalar;
+    /** Per kernel: its attention_grad / attention_bias_grad partner ({@link CpuKernels#attentionPairs}), or -1. */
+    private final int[] pair;
+    /** Bias gradients an attention_grad computed for its partner, by the attention_grad's index. */
+    private final Map<Integer, MemorySegment> carried = new HashMap<>();
     private final Set<Integer> outputs = new HashSet<>();
     /** Plans by bound sizes. */
     private final Map<Map<String, Long>, MemoryPlan> plans = new HashMap<>();
@@ -61,6 +66,7 @@ final class CpuExecutable implements Executable {
             scalar[k] = !vector || !CpuKernels.fast(kernel.op(), types);
             if (scalar[k]) fallbacks.merge(kernel.op().name() + (types.isEmpty() ? "" : " " + types.getFirst()), 1, Integer::sum);
         }
+        this.pair = vector ? CpuKernels.attentionPairs(list, scalar) : new int[0];
         outputs.addAll(program.outputs().values());
         if (!vector) {
             LOG.log(System.Logger.Level.INFO, "cpu: module jdk.incubator.vector is absent (add --add-modules jdk.incubator.vector);"
@@ -118,6 +124,8 @@ final class CpuExecutable implements Executable {
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
             long t0 = prof == null ? 0 : System.nanoTime();
             if (scalar[k]) Kernels.run(kernel.op(), in, out, ctx);
+            else if (pair[k] > k) kernels.attentionGrads((Op.AttentionGrad) kernel.op(), in, out, carry(k, list.get(pair[k]), bindings));
+            else if (pair[k] >= 0) MemorySegment.copy(carried.get(pair[k]), 0, out.segment(), 0, out.segment().byteSize());
             else kernels.run(kernel.op(), in, out, ctx);
             if (prof != null) profile(prof, kernel, shape, bindings, System.nanoTime() - t0);
             buffers[o] = out;
@@ -125,6 +133,14 @@ final class CpuExecutable implements Executable {
         LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return result;
+    }
+
+    /** Where attention_grad {@code k} puts the bias gradient its partner then copies out. */
+    private MemorySegment carry(int k, Program.Kernel partner, Map<String, Long> bindings) {
+        long bytes = Tensor.checkedNumel(InputBinding.shapeOf(program.buffer(partner.output()), bindings)) * Tensor.ELEMENT_BYTES;
+        MemorySegment c = carried.get(k);
+        if (c == null || c.byteSize() != bytes) carried.put(k, c = Arena.ofAuto().allocate(bytes, 64));
+        return c;
     }
 
     /** An output's tensor: one handed back by {@link #recycle} when it fits, else a new one. */

@@ -71,9 +71,36 @@ final class CpuKernels {
             case Op.Fused f -> CpuFused.run(f.kernel(), in, out);
             case Op.MultiTensor mt -> CpuMultiTensor.run(mt, in, out);
             case Op.Attention a -> CpuAttention.forward(a, in, out);
-            case Op.AttentionGrad a -> CpuAttention.grad(a, in, out);
+            case Op.AttentionGrad a -> CpuAttention.grad(workspace, a, in, out, null);
             case Op.AttentionBiasGrad a -> CpuAttention.biasGrad(workspace, a, in, out);
         }
+    }
+
+    /** An attention_grad that also writes the gradient of the bias it reads into {@code biasGrad} ([heads, n, n]). */
+    void attentionGrads(Op.AttentionGrad op, Tensor[] in, Tensor out, java.lang.foreign.MemorySegment biasGrad) {
+        CpuAttention.grad(workspace, op, in, out, biasGrad);
+    }
+
+    /**
+     * Pairs each attention_bias_grad with an earlier attention_grad of the same operands and attributes (both on the
+     * cpu kernels): {@code pair[k]} is the partner's index, or -1. The earlier one then computes both.
+     */
+    static int[] attentionPairs(List<mobyc.compiler.lower.Program.Kernel> kernels, boolean[] scalar) {
+        int[] pair = new int[kernels.size()];
+        java.util.Arrays.fill(pair, -1);
+        for (int k = 0; k < kernels.size(); k++) {
+            if (scalar[k] || !(kernels.get(k).op() instanceof Op.AttentionBiasGrad b)) continue;
+            for (int j = 0; j < k; j++) {
+                if (scalar[j] || pair[j] >= 0 || !(kernels.get(j).op() instanceof Op.AttentionGrad g)) continue;
+                if (g.hasBias() && g.heads() == b.heads() && g.scale() == b.scale() && g.hasMask() == b.hasMask()
+                        && kernels.get(j).inputs().equals(kernels.get(k).inputs())) {
+                    pair[j] = k;
+                    pair[k] = j;
+                    break;
+                }
+            }
+        }
+        return pair;
     }
 
     private static IllegalStateException notAKernel(Op op) {
