@@ -35,8 +35,7 @@ final class MicroKernel {
     /**
      * {@code tile[0..MR*NR) = Apanel * Bpanel} (row stride NR): the product of the A micro-panel at float index
      * {@code a} of {@code ap} and the packed B micro-panel at {@code b} of {@code bp} over {@code kc} steps. Element
-     * (row r, step p) of the A panel is at {@code a + p*as + r*ar}: k-major panels have {@code as = MR, ar = 1},
-     * row-major ones {@code as = 1, ar = kc} (see {@link Packing#packA}).
+     * (row r, step p) of the A panel is at {@code a + p*as + r*ar} (the layouts of {@link Packing#aLayout}).
      */
     static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] tile) {
         if (WIDE) Kernel8x3.kernel(ap, a, as, ar, bp, b, kc, tile);

@@ -8,19 +8,21 @@ import java.util.Arrays;
  * Copies blocks of op(A) and op(B) into the contiguous layout the micro-kernel streams through; transposition and
  * alpha are absorbed here, so the kernel sees one of two layouts whatever the operands' order.
  * <ul>
- *   <li>A block (mc x kc) -> ceil(mc/MR) micro-panels of kc x MR floats, multiplied by alpha, rows past mc zero.
- *       A stored k x m (A^T) is packed k-major: element (i, p) of panel q at {@code q*kc*MR + p*MR + i}. A stored
- *       m x k is left row-major, {@code q*kc*MR + i*kc + p}: its rows are bulk copies, no transposition
- *       ({@link #rowMajorA}; the kernel takes the layout as two strides). That took the products with a tall A and a
- *       narrow B from 175 to 245 GFLOP/s (16384 x 192 by 192 x 48, 2 threads, cold caches).</li>
+ *   <li>A block (mc x kc), multiplied by alpha, in one of two layouts the kernel takes as strides ({@link #aLayout}),
+ *       neither of them a transposition. A stored m x k stays row-major, in panels of MR rows: element (i, p) of
+ *       panel q at {@code q*kc*MR + i*kc + p}, rows past mc zero. A stored k x m (A^T) stays k-major as a whole block:
+ *       element (i, p) at {@code p*mc + i}, each k step one bulk copy; a last partial panel reads past mc into the
+ *       next k step, rows the driver never stores. Each A panel is read once per B micro-panel, often once in all
+ *       (a narrow B), so transposing it into k-major panels cost more than it saved: 16384 x 192 by 192 x 48 went
+ *       from 175 to 245 GFLOP/s (2 threads, cold caches) when A's rows stopped being transposed.</li>
  *   <li>B block (kc x nc) -> ceil(nc/NR) micro-panels of kc x NR floats, k-major: element (p, j) of panel q at
  *       {@code q*kc*NR + p*NR + j}. Columns past nc are zero.</li>
  * </ul>
  * Zero padding lets the kernel always compute full MR x NR tiles; the driver stores only the valid part. The
  * operands are read only by bulk copies (see {@link MicroKernel} for why no vector touches a memory segment):
  * where B^T runs along k, 8 runs at a time are staged and whole 8 x L blocks go through {@link Transpose8}, what is
- * left is moved one float at a time; where the source runs along m or n (A^T, B) one k step of the whole block is
- * staged and each panel's part is one array copy.
+ * left is moved one float at a time; where B runs along n one k step of the whole block is staged and each
+ * panel's part is one array copy.
  */
 final class Packing {
     private Packing() {}
@@ -36,8 +38,10 @@ final class Packing {
         final float alpha = o.alpha();
         MemorySegment a = o.a();
         int panels = (mc + MR - 1) / MR;
-        if (o.transA()) { // stored k x m
-            packAlongPanels(a, o.aOffset() + i0 + (long) p0 * o.lda(), o.lda(), kc, mc, MR, alpha, dst, stage);
+        if (o.transA()) { // stored k x m: each k step's run of mc floats, as it is
+            for (int p = 0; p < kc; p++)
+                MemorySegment.copy(a, IN, (o.aOffset() + i0 + (long) (p0 + p) * o.lda()) * Float.BYTES, dst, p * mc, mc);
+            if (alpha != 1f) for (int d = 0; d < kc * mc; d++) dst[d] *= alpha;
             return;
         }
         // Stored m x k: MR row runs along k, copied as they are (the kernel reads the panel row-major).
@@ -50,11 +54,16 @@ final class Packing {
     }
 
     /**
-     * Whether {@link #packA} leaves op(A)'s panels row-major (element (r, p) at {@code r*kc + p}): A stored m x k
-     * is copied run by run, with no transposition, as each panel is read once per B micro-panel and the kernel
-     * loads its A values one at a time anyway. A stored k x m is packed k-major (at {@code p*MR + r}).
+     * Where the kernel finds the A panels {@link #packA} left: panel q (rows q*MR..) at {@code q * panel}, its element
+     * (r, p) {@code p * step + r * row} further on.
      */
-    static boolean rowMajorA(Operands o) { return !o.transA(); }
+    record ALayout(int panel, int step, int row) {}
+
+    /** The layout of a packed mc x kc block of op(A). */
+    static ALayout aLayout(Operands o, int mc, int kc) { return o.transA() ? new ALayout(MR, mc, 1) : new ALayout(kc * MR, 1, kc); }
+
+    /** Floats a packed block of at most mc x kc needs: whole panels, and the reads past the end of a k-major block. */
+    static int aFloats(int mc, int kc) { return (mc + MR - 1) / MR * MR * kc + MR; }
 
     /** Packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into {@code dst}. */
     static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, float[] stage) {

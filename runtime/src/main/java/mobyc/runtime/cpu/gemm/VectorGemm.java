@@ -228,7 +228,7 @@ public final class VectorGemm implements Gemm {
     static void rectangle(Operands o, int i0, int i1, int j0, int j1) {
         Scratch s = SCRATCH.get();
         int kcMax = Math.min(KC, o.k()), mcMax = Math.min(MC, i1 - i0), ncMax = Math.min(NC, j1 - j0);
-        float[] packedA = s.a(roundUp(mcMax, MR) * kcMax);
+        float[] packedA = s.a(Packing.aFloats(mcMax, kcMax));
         float[] packedB = s.b(roundUp(ncMax, NR) * kcMax);
         float[] stage = s.stage(Packing.stageFloats(mcMax, kcMax, ncMax));
         // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
@@ -238,16 +238,16 @@ public final class VectorGemm implements Gemm {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
-                int aStep = Packing.rowMajorA(o) ? 1 : MR, aRow = Packing.rowMajorA(o) ? kc : 1;
                 boolean accumulate = pc > 0 || !overwrite;
                 Packing.packB(o, pc, kc, jc, nc, packedB, stage);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     Packing.packA(o, ic, mc, pc, kc, packedA, stage);
+                    Packing.ALayout la = Packing.aLayout(o, mc, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            MicroKernel.kernel(packedA, (ir / MR) * kc * MR, aStep, aRow, packedB, bPanel, kc, s.tile);
+                            MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc, s.tile);
                             long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
                             MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row,
                                     accumulate ? null : o.bias(), jc + jr);
