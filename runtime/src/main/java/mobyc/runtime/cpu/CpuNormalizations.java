@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import mobyc.compiler.ir.Op;
 import mobyc.runtime.Tensor;
 
@@ -127,14 +128,13 @@ final class CpuNormalizations {
         MemorySegment xs = x.segment(), ws = weight.segment(), bs = bias.segment(), os = out.segment();
         Parallel.forItems(rows, 4 * c, (from, to) -> {
             float[] lanes = new float[FL + 3];
-            double[] dlanes = new double[DL];
-            for (long r = from; r < to; r++) layerNormRow(xs, ws, bs, os, r * c, (int) c, eps, lanes, dlanes);
+            for (long r = from; r < to; r++) layerNormRow(xs, ws, bs, os, r * c, (int) c, eps, lanes);
         });
     }
 
     private static void layerNormRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, int c,
-                                     double eps, float[] lanes, double[] dlanes) {
-        rowStatistics(xs, base, c, eps, lanes, dlanes);
+                                     double eps, float[] lanes) {
+        rowStatistics(xs, base, c, eps, lanes);
         float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
@@ -150,8 +150,8 @@ final class CpuNormalizations {
      * A row's statistics into {@code lanes[FL..FL+2]}: its mean (summed in double) split into floats hi + lo, and
      * 1 / sqrt(var + eps) ({@link #rowRstd}); {@code lanes[0..FL)} is scratch.
      */
-    private static void rowStatistics(MemorySegment xs, long base, int c, double eps, float[] lanes, double[] dlanes) {
-        double mean = rowSum(xs, base, c, dlanes) / c;
+    private static void rowStatistics(MemorySegment xs, long base, int c, double eps, float[] lanes) {
+        double mean = rowSum(xs, base, c) / c;
         float hi = (float) mean, lo = (float) (mean - hi);
         lanes[FL + 2] = rowRstd(xs, base, c, hi, lo, eps, lanes);
         lanes[FL] = hi;
@@ -166,8 +166,7 @@ final class CpuNormalizations {
             FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
             acc = d.fma(d, acc);
         }
-        acc.intoArray(lanes, 0);
-        double var = laneSum(lanes, 0);
+        double var = laneSum(acc);
         for (; j < c; j++) {
             float d = Simd.get(xs, base + j) - hi - lo;
             var += d * d;
@@ -175,37 +174,50 @@ final class CpuNormalizations {
         return (float) (1.0 / Math.sqrt(var / c + eps));
     }
 
-    /**
-     * The sum in double of the FL floats from {@code at}: four chains of every fourth lane, then paired, a fixed
-     * order (FL is 4 or more). Sixteen floats summed in double are exact unless their exponents span more than 29
-     * bits, so the order rarely shows; four short chains instead of one of FL additions do.
-     */
-    private static double laneSum(float[] lanes, int at) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int l = at; l < at + FL; l += 4) {
-            s0 += lanes[l];
-            s1 += lanes[l + 1];
-            s2 += lanes[l + 2];
-            s3 += lanes[l + 3];
+    /** Rearrangements that fold a double vector onto itself at distance DL/2, DL/4, ..., 1 (index = distance). */
+    private static final VectorShuffle<Double>[] FOLD = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Double>[] folds() {
+        VectorShuffle<Double>[] f = new VectorShuffle[DL];
+        for (int d = 1; d < DL; d *= 2) {
+            int distance = d;
+            f[d] = VectorShuffle.fromOp(D, i -> i ^ distance);
         }
-        return (s0 + s1) + (s2 + s3);
+        return f;
     }
 
-    /** The sum of a row of {@code c} floats in double: lanes widened, summed in lane order. */
-    private static double rowSum(MemorySegment xs, long base, int c, double[] dlanes) {
+    /**
+     * The sum in double of a float vector's lanes: its two halves widened and added, then folded in halves by
+     * rearranges (a fixed tree, the same bits compiled or interpreted). Sixteen floats summed in double are exact
+     * unless their exponents span more than 29 bits, so the order rarely shows; a row's statistics no longer go
+     * through memory and a scalar loop, which for Swin's rows of 48 cost more than the arithmetic.
+     */
+    private static double laneSum(FloatVector v) {
+        DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0), hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+        return treeSum(lo.add(hi));
+    }
+
+    /** The lanes of {@code v} added in a fixed tree: halves, quarters, ... */
+    private static double treeSum(DoubleVector v) {
+        if (DL == 8) { // written out for the common width: C2 then keeps it all in registers
+            v = v.add(v.rearrange(FOLD[4]));
+            v = v.add(v.rearrange(FOLD[2]));
+            return v.add(v.rearrange(FOLD[1])).lane(0);
+        }
+        for (int d = DL / 2; d >= 1; d /= 2) v = v.add(v.rearrange(FOLD[d]));
+        return v.lane(0);
+    }
+
+    /** The sum of a row of {@code c} floats in double: lanes widened, two accumulators, then one tree. */
+    private static double rowSum(MemorySegment xs, long base, int c) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
         int j = 0;
         for (; j + 2 * DL <= c; j += 2 * DL) {
             a0 = a0.add(FloatVector.fromMemorySegment(H, xs, (base + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
             a1 = a1.add(FloatVector.fromMemorySegment(H, xs, (base + j + DL) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
         }
-        a0.add(a1).intoArray(dlanes, 0);
-        double sum = 0, sum2 = 0; // two chains: lanes alternate between them
-        for (int l = 0; l < DL; l += 2) {
-            sum += dlanes[l];
-            sum2 += dlanes[l + 1];
-        }
-        sum += sum2;
+        double sum = treeSum(a0.add(a1));
         for (; j < c; j++) sum += Simd.get(xs, base + j);
         return sum;
     }
@@ -219,15 +231,13 @@ final class CpuNormalizations {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
         Parallel.forItems(rows, 8 * c, (from, to) -> {
-            float[] lanes = new float[3 * FL];
-            double[] dlanes = new double[DL];
-            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, os, r * c, (int) c, eps, lanes, dlanes);
+            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, os, r * c, (int) c, eps);
         });
     }
 
     private static void layerNormGradRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment os, long base, int c,
-                                         double eps, float[] lanes, double[] dlanes) {
-        double mean = rowSum(xs, base, c, dlanes) / c;
+                                         double eps) {
+        double mean = rowSum(xs, base, c) / c;
         float hi = (float) mean, lo = (float) (mean - hi);
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
         FloatVector sq = FloatVector.zero(F), s1 = sq, s2 = sq;
@@ -239,10 +249,7 @@ final class CpuNormalizations {
             s1 = s1.add(gh);
             s2 = gh.fma(d, s2);
         }
-        sq.intoArray(lanes, 0);
-        s1.intoArray(lanes, FL);
-        s2.intoArray(lanes, 2 * FL);
-        double var = laneSum(lanes, 0), sum1 = laneSum(lanes, FL), sum2 = laneSum(lanes, 2 * FL);
+        double var = laneSum(sq), sum1 = laneSum(s1), sum2 = laneSum(s2);
         for (int k = j; k < c; k++) {
             float d = Simd.get(xs, base + k) - hi - lo, gh = Simd.get(gs, base + k) * Simd.get(ws, k);
             var += d * d;
@@ -279,12 +286,11 @@ final class CpuNormalizations {
         MemorySegment xs = x.segment(), gs = g.segment(), os = out.segment();
         float[] partial = new float[(int) (blocks * 2 * c)];
         Parallel.forItems(blocks, (long) PARAM_GRAD_ROWS * 6 * c, (from, to) -> {
-            double[] dlanes = new double[DL];
             float[] lanes = new float[FL + 3];
             for (long blk = from; blk < to; blk++) {
                 int at = (int) (blk * 2 * c);
                 for (long r = blk * PARAM_GRAD_ROWS; r < Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS); r++)
-                    paramGradRow(xs, gs, r * c, c, eps, partial, at, lanes, dlanes);
+                    paramGradRow(xs, gs, r * c, c, eps, partial, at, lanes);
             }
         });
         for (int j = 0; j < 2 * c; j++) {
@@ -296,8 +302,8 @@ final class CpuNormalizations {
 
     /** acc[at + j] += g xhat and acc[at + c + j] += g over one row. */
     private static void paramGradRow(MemorySegment xs, MemorySegment gs, long base, int c, double eps, float[] acc, int at,
-                                     float[] lanes, double[] dlanes) {
-        rowStatistics(xs, base, c, eps, lanes, dlanes);
+                                     float[] lanes) {
+        rowStatistics(xs, base, c, eps, lanes);
         float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
