@@ -32,11 +32,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The cpu backend's LayerNorm (forward and input gradient) and GELU/erf kernels, one op each, at the MoBY small32
- * step's shapes: layer_norm and layer_norm_grad on [64, 16, 16, 48], gelu and erf on [64, 16, 16, 192]
- * ({@code -Dmobyc.fuse=none} while compiling, so the op runs as its own kernel). Each op feeds a sum over its last
- * axis so that the run does not allocate a fresh output; {@code sum48} and {@code sum192}
- * time an add (x + g) feeding the same sum, as a floor.
+ * The cpu backend's LayerNorm (forward, input and parameter gradients), GELU/erf and bias-gradient kernels, one op
+ * each, at the MoBY small32 step's shapes: layer_norm, layer_norm_grad and layer_norm_param_grad on
+ * [64, 16, 16, 48], gelu and erf on [64, 16, 16, 192], and the column sums of [64, 16, 16, 48] and [64, 16, 16, 144]
+ * that Linear's bias gradients are ({@code bias_grad48}, {@code bias_grad144}; {@code -Dmobyc.fuse=none} while
+ * compiling, so the op runs as its own kernel). Each op feeds a sum over its last axis so that the run does not
+ * allocate a fresh output; {@code sum48} and {@code sum192} time an add (x + g) feeding the same sum, as a floor.
  * Run: bench/run-jmh NormBench -f 1 -wi 3 -i 5
  */
 @State(Scope.Benchmark)
@@ -46,13 +47,20 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xss16m"})
 public class NormBench {
-    @Param({"layer_norm", "layer_norm_grad", "gelu", "erf", "sum48", "sum192"}) String op;
+    @Param({"layer_norm", "layer_norm_grad", "layer_norm_param_grad", "gelu", "erf", "bias_grad48", "bias_grad144", "sum48", "sum192"})
+    String op;
 
     Executable exe;
     ParameterStore store;
     final Map<String, Tensor> inputs = new LinkedHashMap<>();
 
-    static int channels(String op) { return op.equals("gelu") || op.equals("erf") || op.equals("sum192") ? 192 : 48; }
+    static int channels(String op) {
+        return switch (op) {
+            case "gelu", "erf", "sum192" -> 192;
+            case "bias_grad144" -> 144;
+            default -> 48;
+        };
+    }
 
     static Graph graph(String op) {
         GraphBuilder b = new GraphBuilder(op);
@@ -65,10 +73,12 @@ public class NormBench {
             case "layer_norm_grad" -> b.add(new Op.LayerNormGrad(1e-5), java.util.List.of(x, w, g), DType.F32, s);
             case "gelu" -> b.unary(Op.UnaryFn.GELU, x);
             case "erf" -> b.unary(Op.UnaryFn.ERF, x);
+            case "layer_norm_param_grad" -> b.add(new Op.LayerNormParamGrad(1e-5), java.util.List.of(x, g), DType.F32, Shape.of(2, c));
+            case "bias_grad48", "bias_grad144" -> b.reduce(Op.ReduceFn.SUM, x, new int[] {0, 1, 2}, false);
             case "sum48", "sum192" -> b.add(x, g);
             default -> throw new IllegalArgumentException(op);
         };
-        b.output("out", b.reduce(Op.ReduceFn.SUM, out, new int[] {3}, false));
+        b.output("out", b.reduce(Op.ReduceFn.SUM, out, new int[] {out.shape().rank() - 1}, false));
         return b.build();
     }
 
