@@ -16,7 +16,7 @@ import mobyc.compiler.ir.Verifier;
  *       before lowering: folding transposes into GEMMs, fusing elementwise chains, grouping multi-tensor updates.
  *       The reference executor runs none of them.</li>
  * </ul>
- * {@code -Dmobyc.fuse=none} turns every pass off, {@code -Dmobyc.fuse.skip=gemm-epilogue,multi-tensor} the named
+ * {@code -Dmobyc.fuse=none} turns every pass off, {@code -Dmobyc.fuse.skip=epilogues,multi-tensor} the named
  * ones (to compare against, or to find a pass's bug); each pass is checked by the {@link Verifier} after it runs.
  */
 public final class Pipeline {
@@ -39,7 +39,7 @@ public final class Pipeline {
         List<Pass> passes = new ArrayList<>();
         passes.add(new Pass("identities", Identities::run));
         passes.add(new Pass("fold-transposes", MatMulFolding::run));
-        passes.add(new Pass("gemm-epilogue", GemmEpilogue::run));
+        passes.add(new Pass("epilogues", Epilogues::run));
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
         passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
         return passes;

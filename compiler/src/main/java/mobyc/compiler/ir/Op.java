@@ -99,7 +99,8 @@ public sealed interface Op {
     /**
      * The input gradient of {@link LayerNorm} in one pass per row: inputs x, weight [C] and the output gradient g;
      * gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) with xhat = (x - mean) rstd, statistics over the last axis.
-     * Autodiff emits it; it has no gradient of its own.
+     * Autodiff emits it; it has no gradient of its own. An optional fourth input of x's shape is added to gx (set by
+     * the epilogues pass: a skip connection's gradient).
      */
     record LayerNormGrad(double eps) implements Op {
         public String name() { return "layer_norm_grad"; }
@@ -135,7 +136,7 @@ public sealed interface Op {
      * [..., M, K] @ [..., K, N] with broadcast batch dimensions. With {@code transA} the left operand is stored
      * [..., K, M] and used transposed, likewise {@code transB} ([..., N, K]): the fold-transposes pass sets these so
      * that a transpose feeding a GEMM is never copied. An optional third input, broadcast to the result, is added
-     * to it (the GEMM's epilogue: a Linear's bias, set by the gemm-epilogue pass).
+     * to it (the GEMM's epilogue: a Linear's bias, set by the epilogues pass).
      */
     record MatMul(boolean transA, boolean transB) implements Op {
         public MatMul() { this(false, false); }

@@ -72,11 +72,12 @@ public final class ShapeRules {
                 yield same(in.get(0));
             }
             case Op.LayerNormGrad l -> {
-                arity(op, in, 3);
+                if (in.size() != 4) arity(op, in, 3);
                 Shape x = in.get(0).shape();
                 if (x.rank() < 1) throw new ShapeException("layer_norm_grad needs at least one axis");
                 expectShape(op, in.get(1), Shape.of(x.dim(x.rank() - 1)), "weight");
                 expectShape(op, in.get(2), x, "output gradient");
+                if (in.size() == 4) expectShape(op, in.get(3), x, "addend");
                 yield same(in.get(0));
             }
             case Op.LayerNormParamGrad l -> {

@@ -16,7 +16,7 @@ import mobyc.compiler.ir.Shape;
 import mobyc.compiler.ir.Verifier;
 import org.junit.jupiter.api.Test;
 
-/** Structure of fold-transposes and gemm-epilogue (their numbers: runtime's GemmPassesSemanticsTest). */
+/** Structure of fold-transposes and epilogues (their numbers: runtime's GemmPassesSemanticsTest). */
 class GemmPassesTest {
     static final Dim B = Dim.sym("B");
 
@@ -38,7 +38,7 @@ class GemmPassesTest {
 
     @Test
     void transposeFoldsIntoTheGemmAndTheBiasIntoItsEpilogue() {
-        Graph g = Verifier.verify(GemmEpilogue.run(MatMulFolding.run(linear(false))));
+        Graph g = Verifier.verify(Epilogues.run(MatMulFolding.run(linear(false))));
         assertEquals("""
                 graph linear {
                   %0 = input x : f32[B, 5, 8]
@@ -91,6 +91,30 @@ class GemmPassesTest {
     }
 
     @Test
+    void aSkipGradientFoldsIntoTheLayerNormGradientOfItsExactShapeOnly() {
+        GraphBuilder b = new GraphBuilder("skip");
+        Node x = b.input("x", DType.F32, Shape.of(4, 8)), g = b.input("g", DType.F32, Shape.of(4, 8));
+        Node w = b.param("w", DType.F32, Shape.of(8), new Init.Zeros());
+        Node row = b.input("row", DType.F32, Shape.of(8));
+        b.output("dx", b.add(g, b.add(new Op.LayerNormGrad(1e-5), List.of(x, w, g), null, null)));
+        b.output("widened", b.add(b.add(new Op.LayerNormGrad(1e-5), List.of(x, w, g), null, null), row));
+        Graph folded = Verifier.verify(Epilogues.run(b.build()));
+        assertEquals("""
+                graph skip {
+                  %0 = input x : f32[4, 8]
+                  %1 = input g : f32[4, 8]
+                  %2 = param w : f32[8] init zeros()
+                  %3 = input row : f32[8]
+                  %4 = layer_norm_grad %0, %2, %1, %1 {eps=1e-5} : f32[4, 8]
+                  %5 = layer_norm_grad %0, %2, %1 {eps=1e-5} : f32[4, 8]
+                  %6 = add %5, %3 : f32[4, 8]
+                  output dx = %4
+                  output widened = %6
+                }
+                """, folded.toString());
+    }
+
+    @Test
     void aProductReadTwiceKeepsItsAdd() {
         GraphBuilder b = new GraphBuilder("twice");
         Node x = b.input("x", DType.F32, Shape.of(4, 8));
@@ -100,7 +124,7 @@ class GemmPassesTest {
         b.output("y", b.add(p, c));
         b.output("p", p);
         Graph g = b.build();
-        assertSame(g, GemmEpilogue.run(g), "the product is an output: nothing to fold");
+        assertSame(g, Epilogues.run(g), "the product is an output: nothing to fold");
     }
 
     @Test
@@ -111,7 +135,7 @@ class GemmPassesTest {
         Node c = b.input("c", DType.F32, Shape.of(4, 3));
         b.output("y", b.add(b.matmul(x, w), c)); // [1, 3] + [4, 3] -> [4, 3]
         Graph g = b.build();
-        assertSame(g, GemmEpilogue.run(g));
+        assertSame(g, Epilogues.run(g));
     }
 
     @Test

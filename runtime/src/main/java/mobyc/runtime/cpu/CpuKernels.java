@@ -51,7 +51,7 @@ final class CpuKernels {
             case Op.Softmax s -> CpuNormalizations.softmax(s.axis(), in[0], out, false);
             case Op.LogSoftmax s -> CpuNormalizations.softmax(s.axis(), in[0], out, true);
             case Op.LayerNorm l -> CpuNormalizations.layerNorm(l.eps(), in[0], in[1], in[2], out);
-            case Op.LayerNormGrad l -> CpuNormalizations.layerNormGrad(l.eps(), in[0], in[1], in[2], out);
+            case Op.LayerNormGrad l -> CpuNormalizations.layerNormGrad(l.eps(), in[0], in[1], in[2], in.length > 3 ? in[3] : null, out);
             case Op.LayerNormParamGrad l -> CpuNormalizations.layerNormParamGrad(l.eps(), in[0], in[1], out);
             case Op.BatchNorm b -> CpuNormalizations.batchNorm(b, in[0], in[1], in[2], in[3], in[4], out);
             case Op.L2Normalize l -> CpuNormalizations.l2Normalize(l, in[0], out);

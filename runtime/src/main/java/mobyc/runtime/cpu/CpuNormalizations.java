@@ -227,16 +227,18 @@ final class CpuNormalizations {
      * one float-vector pass for the sums of d^2, g w and g w d (each lane's partial sums added in double); then
      * rstd (g w - m1 - d rstd m2) in float vectors, with rstd, m1 and rstd m2 from the double sums.
      */
-    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor out) {
+    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor addend, Tensor out) {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
+        MemorySegment as = addend == null ? null : addend.segment();
         Parallel.forItems(rows, 8 * c, (from, to) -> {
-            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, os, r * c, (int) c, eps);
+            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, (int) c, eps);
         });
     }
 
-    private static void layerNormGradRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment os, long base, int c,
-                                         double eps) {
+    /** One row of {@link #layerNormGrad}; {@code as} (the addend) may be null. */
+    private static void layerNormGradRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
+                                         long base, int c, double eps) {
         double mean = rowSum(xs, base, c) / c;
         float hi = (float) mean, lo = (float) (mean - hi);
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
@@ -263,11 +265,14 @@ final class CpuNormalizations {
         for (j = 0; j + FL <= c; j += FL) {
             FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
             FloatVector gh = FloatVector.fromMemorySegment(F, gs, (base + j) << 2, LE).mul(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE));
-            d.fma(vk, gh.sub(vm1)).mul(vr).intoMemorySegment(os, (base + j) << 2, LE);
+            FloatVector gx = d.fma(vk, gh.sub(vm1)).mul(vr);
+            if (as != null) gx = gx.add(FloatVector.fromMemorySegment(F, as, (base + j) << 2, LE));
+            gx.intoMemorySegment(os, (base + j) << 2, LE);
         }
         for (; j < c; j++) {
             float d = Simd.get(xs, base + j) - hi - lo, gh = Simd.get(gs, base + j) * Simd.get(ws, j);
-            Simd.set(os, base + j, Math.fma(d, -k, gh - m1) * r);
+            float gx = Math.fma(d, -k, gh - m1) * r;
+            Simd.set(os, base + j, as == null ? gx : gx + Simd.get(as, base + j));
         }
     }
 

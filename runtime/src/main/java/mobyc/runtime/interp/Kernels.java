@@ -29,7 +29,7 @@ public final class Kernels {
             case Op.Softmax s -> Normalizations.softmax(s.axis(), in[0], out, false);
             case Op.LogSoftmax s -> Normalizations.softmax(s.axis(), in[0], out, true);
             case Op.LayerNorm l -> Normalizations.layerNorm(l.eps(), in[0], in[1], in[2], out);
-            case Op.LayerNormGrad l -> Normalizations.layerNormGrad(l.eps(), in[0], in[1], in[2], out);
+            case Op.LayerNormGrad l -> Normalizations.layerNormGrad(l.eps(), in[0], in[1], in[2], in.length > 3 ? in[3] : null, out);
             case Op.LayerNormParamGrad l -> Normalizations.layerNormParamGrad(l.eps(), in[0], in[1], out);
             case Op.BatchNorm b -> Normalizations.batchNorm(b, in[0], in[1], in[2], in[3], in[4], out);
             case Op.L2Normalize l -> Normalizations.l2Normalize(l, in[0], out);

@@ -67,8 +67,8 @@ final class Normalizations {
         return 1.0 / Math.sqrt(var / c + eps);
     }
 
-    /** The input gradient of layer_norm (see Op.LayerNormGrad), in double per row. */
-    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor out) {
+    /** The input gradient of layer_norm (see Op.LayerNormGrad), in double per row, plus {@code addend} when not null. */
+    static void layerNormGrad(double eps, Tensor x, Tensor weight, Tensor g, Tensor addend, Tensor out) {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         for (long r = 0; r < rows; r++) {
             long base = r * c;
@@ -83,7 +83,8 @@ final class Normalizations {
             m2 /= c;
             for (long j = 0; j < c; j++) {
                 double gh = (double) g.getFloat(base + j) * weight.getFloat(j), xhat = (x.getFloat(base + j) - mean) * rstd;
-                out.setFloat(base + j, (float) (rstd * (gh - m1 - xhat * m2)));
+                double gx = rstd * (gh - m1 - xhat * m2);
+                out.setFloat(base + j, (float) (addend == null ? gx : gx + addend.getFloat(base + j)));
             }
         }
     }

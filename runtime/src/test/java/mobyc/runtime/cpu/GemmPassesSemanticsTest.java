@@ -3,7 +3,7 @@ package mobyc.runtime.cpu;
 import java.util.List;
 import java.util.Map;
 import mobyc.compiler.autodiff.Autodiff;
-import mobyc.compiler.fuse.GemmEpilogue;
+import mobyc.compiler.fuse.Epilogues;
 import mobyc.compiler.fuse.MatMulFolding;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Dim;
@@ -21,8 +21,9 @@ import mobyc.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * fold-transposes and gemm-epilogue keep the numbers: interp on the rewritten graph equals interp on the original,
- * and the cpu backend (which runs the passes itself) equals interp, for a two-layer MLP with its gradients.
+ * fold-transposes and epilogues keep the numbers: interp on the rewritten graph equals interp on the original,
+ * and the cpu backend (which runs the passes itself) equals interp, for a two-layer MLP and a residual layer norm
+ * with their gradients.
  */
 class GemmPassesSemanticsTest {
     private static Graph mlp() {
@@ -35,7 +36,9 @@ class GemmPassesSemanticsTest {
         Node b2 = b.param("b2", DType.F32, Shape.of(12), new Init.Normal(0, 0.3));
         Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
         Node y = b.add(b.add(b.matmul(h, b.permute(w2, 1, 0)), b2), x); // bias, then a residual
-        Node loss = b.reduce(Op.ReduceFn.MEAN, b.mul(y, y), new int[] {0, 1, 2}, false);
+        Node lw = b.param("lw", DType.F32, Shape.of(12), new Init.Normal(1, 0.3)), lb = b.param("lb", DType.F32, Shape.of(12), new Init.Normal(0, 0.3));
+        Node z = b.add(y, b.layerNorm(y, lw, lb, 1e-5)); // its gradient: the skip's plus the norm's
+        Node loss = b.reduce(Op.ReduceFn.MEAN, b.mul(z, z), new int[] {0, 1, 2}, false);
         b.output("y", y);
         b.output("loss", loss);
         return Autodiff.differentiate(b.build(), "loss");
@@ -43,9 +46,11 @@ class GemmPassesSemanticsTest {
 
     @Test
     void rewrittenGraphsComputeTheSameValuesAndGradients() {
-        Graph g = mlp(), rewritten = GemmEpilogue.run(MatMulFolding.run(g));
+        Graph g = mlp(), rewritten = Epilogues.run(MatMulFolding.run(g));
         org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream()
                 .anyMatch(n -> n.op() instanceof Op.MatMul && n.inputs().size() == 3), "the passes fired");
+        org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream()
+                .anyMatch(n -> n.op() instanceof Op.LayerNormGrad && n.inputs().size() == 4), "the skip's gradient folded into the norm's");
         org.junit.jupiter.api.Assertions.assertTrue(g.nodes().stream().anyMatch(n -> n.op() instanceof Op.Permute
                 && n.input(0).op() instanceof Op.MatMul), "autodiff transposes the weights' gradients");
         org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream().noneMatch(n -> n.op() instanceof Op.Permute),
