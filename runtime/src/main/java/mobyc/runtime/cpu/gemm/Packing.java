@@ -30,11 +30,11 @@ final class Packing {
     private static final ValueLayout.OfFloat IN = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final int MR = MicroKernel.MR, NR = MicroKernel.NR, L = MicroKernel.S.length();
 
-    /** Floats of staging {@link #packA} and {@link #packB} need for blocks of at most these sizes. */
-    static int stageFloats(int mc, int kc, int nc) { return Math.max(8 * kc, Math.max(mc, nc)); }
+    /** Floats of staging {@link #packB} needs for blocks of at most these sizes. */
+    static int stageFloats(int kc, int nc) { return Math.max(8 * kc, nc); }
 
     /** Packs rows [i0, i0+mc) and columns [p0, p0+kc) of alpha * op(A) into {@code dst}. */
-    static void packA(Operands o, int i0, int mc, int p0, int kc, float[] dst, float[] stage) {
+    static void packA(Operands o, int i0, int mc, int p0, int kc, float[] dst) {
         final float alpha = o.alpha();
         MemorySegment a = o.a();
         int panels = (mc + MR - 1) / MR;
@@ -70,7 +70,7 @@ final class Packing {
         MemorySegment b = o.b();
         int panels = (nc + NR - 1) / NR;
         if (!o.transB()) { // stored k x n
-            packAlongPanels(b, o.bOffset() + (long) p0 * o.ldb() + j0, o.ldb(), kc, nc, NR, 1f, dst, stage);
+            packAlongPanels(b, o.bOffset() + (long) p0 * o.ldb() + j0, o.ldb(), kc, nc, NR, dst, stage);
             return;
         }
         // Stored n x k: each column of a panel runs along k; 8 columns are staged and transposed 8 x L at a time.
@@ -93,14 +93,13 @@ final class Packing {
     /**
      * Packs a block stored k-major (k steps {@code stride} floats apart from float index {@code at}, each a
      * contiguous run of {@code extent} floats across the panels) into panels of {@code width}: each k step is staged
-     * with one bulk copy, scaled by alpha, and each panel's part is one array copy, zero-padded past the extent.
+     * with one bulk copy, and each panel's part is one array copy, zero-padded past the extent.
      */
-    private static void packAlongPanels(MemorySegment src, long at, long stride, int kc, int extent, int width, float alpha,
+    private static void packAlongPanels(MemorySegment src, long at, long stride, int kc, int extent, int width,
                                         float[] dst, float[] stage) {
         int panels = (extent + width - 1) / width;
         for (int p = 0; p < kc; p++) {
             MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, stage, 0, extent);
-            if (alpha != 1f) for (int i = 0; i < extent; i++) stage[i] *= alpha;
             for (int q = 0; q < panels; q++) {
                 int valid = Math.min(width, extent - q * width), d = q * kc * width + p * width;
                 System.arraycopy(stage, q * width, dst, d, valid);

@@ -230,7 +230,7 @@ public final class VectorGemm implements Gemm {
         int kcMax = Math.min(KC, o.k()), mcMax = Math.min(MC, i1 - i0), ncMax = Math.min(NC, j1 - j0);
         float[] packedA = s.a(Packing.aFloats(mcMax, kcMax));
         float[] packedB = s.b(roundUp(ncMax, NR) * kcMax);
-        float[] stage = s.stage(Packing.stageFloats(mcMax, kcMax, ncMax));
+        float[] stage = s.stage(Packing.stageFloats(kcMax, ncMax));
         // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
         boolean overwrite = o.beta() == 0f;
         if (!overwrite && o.beta() != 1f) scale(o, i0, i1, j0, j1);
@@ -242,7 +242,7 @@ public final class VectorGemm implements Gemm {
                 Packing.packB(o, pc, kc, jc, nc, packedB, stage);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    Packing.packA(o, ic, mc, pc, kc, packedA, stage);
+                    Packing.packA(o, ic, mc, pc, kc, packedA);
                     Packing.ALayout la = Packing.aLayout(o, mc, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
