@@ -66,7 +66,7 @@ final class CpuExecutable implements Executable {
             scalar[k] = !vector || !CpuKernels.fast(kernel.op(), types);
             if (scalar[k]) fallbacks.merge(kernel.op().name() + (types.isEmpty() ? "" : " " + types.getFirst()), 1, Integer::sum);
         }
-        this.pair = vector ? CpuKernels.attentionPairs(list, scalar) : new int[0];
+        this.pair = CpuKernels.attentionPairs(list, scalar);
         outputs.addAll(program.outputs().values());
         if (!vector) {
             LOG.log(System.Logger.Level.INFO, "cpu: module jdk.incubator.vector is absent (add --add-modules jdk.incubator.vector);"

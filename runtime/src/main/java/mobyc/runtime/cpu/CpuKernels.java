@@ -1,8 +1,11 @@
 package mobyc.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Op;
+import mobyc.compiler.lower.Program;
 import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
 
@@ -77,7 +80,7 @@ final class CpuKernels {
     }
 
     /** An attention_grad that also writes the gradient of the bias it reads into {@code biasGrad} ([heads, n, n]). */
-    void attentionGrads(Op.AttentionGrad op, Tensor[] in, Tensor out, java.lang.foreign.MemorySegment biasGrad) {
+    void attentionGrads(Op.AttentionGrad op, Tensor[] in, Tensor out, MemorySegment biasGrad) {
         CpuAttention.grad(workspace, op, in, out, biasGrad);
     }
 
@@ -85,9 +88,9 @@ final class CpuKernels {
      * Pairs each attention_bias_grad with an earlier attention_grad of the same operands and attributes (both on the
      * cpu kernels): {@code pair[k]} is the partner's index, or -1. The earlier one then computes both.
      */
-    static int[] attentionPairs(List<mobyc.compiler.lower.Program.Kernel> kernels, boolean[] scalar) {
+    static int[] attentionPairs(List<Program.Kernel> kernels, boolean[] scalar) {
         int[] pair = new int[kernels.size()];
-        java.util.Arrays.fill(pair, -1);
+        Arrays.fill(pair, -1);
         for (int k = 0; k < kernels.size(); k++) {
             if (scalar[k] || !(kernels.get(k).op() instanceof Op.AttentionBiasGrad b)) continue;
             for (int j = 0; j < k; j++) {
