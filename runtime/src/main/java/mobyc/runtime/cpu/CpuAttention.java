@@ -31,8 +31,11 @@ import mobyc.runtime.Tensor;
 final class CpuAttention {
     private CpuAttention() {}
 
-    /** Chunks of windows the bias gradient is summed in, at most (fewer only when there are fewer windows). */
-    static final int CHUNKS = 16;
+    /**
+     * Chunks of windows the bias gradient is summed in, at most (fewer only when there are fewer windows). It also
+     * bounds how many threads a paired qkv-and-bias gradient can use, so it is well above a workstation's core count.
+     */
+    static final int CHUNKS = 64;
 
     /**
      * Sizes of one call; {@code np} and {@code hdp} are n and the head dim rounded up to whole vectors, {@code row}
