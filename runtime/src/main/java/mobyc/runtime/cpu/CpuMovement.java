@@ -76,20 +76,24 @@ final class CpuMovement {
             int ax = Shapes.axis(op.axes()[i], r);
             shift[ax] = Math.floorMod(shift[ax] + op.shifts()[i], shape[ax]);
         }
-        long length = shape[r - 1], s = shift[r - 1], rows = out.numel() / length;
+        // Below the innermost shifted axis k nothing moves: each block of axis k and the axes after it is one
+        // contiguous run rolled as a whole, two copies (Swin's shift over H and W: rows of W * C floats, not of C).
+        int k = r - 1;
+        while (k > 0 && shift[k] == 0) k--;
+        long length = shape[k] * strides[k], s = shift[k] * strides[k], blocks = out.numel() / length;
+        int outer = k;
         MemorySegment xs = x.segment(), os = out.segment();
-        Parallel.forItems(rows, length, (from, to) -> {
-            long[] coords = new long[r];
-            for (long row = from; row < to; row++) {
-                long rest = row, src = 0;
-                for (int d = r - 2; d >= 0; d--) {
-                    coords[d] = rest % shape[d];
+        Parallel.forItems(blocks, length, (from, to) -> {
+            for (long block = from; block < to; block++) {
+                long rest = block, src = 0;
+                for (int d = outer - 1; d >= 0; d--) {
+                    long coord = rest % shape[d];
                     rest /= shape[d];
-                    src += Math.floorMod(coords[d] - shift[d], shape[d]) * strides[d];
+                    src += Math.floorMod(coord - shift[d], shape[d]) * strides[d];
                 }
-                long dst = row * length;
+                long dst = block * length;
                 Simd.copy(xs, src, os, dst + s, length - s);
-                Simd.copy(xs, src + length - s, os, dst, s);
+                if (s > 0) Simd.copy(xs, src + length - s, os, dst, s);
             }
         });
     }

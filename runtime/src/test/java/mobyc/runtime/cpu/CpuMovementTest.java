@@ -104,6 +104,9 @@ class CpuMovementTest {
             check("roll i32 " + op.attrs(), op, s, ints(1, s));
         }
         check("roll wide", new Op.Roll(new int[] {-5, 100}, new int[] {0, 1}), shape(64, 4098), randn(2, 64, 4098));
+        long[] swin = shape(2, 4, 6, 5); // [B, H, W, C] rolled over H and W (whole rows of W * C move), or over B alone
+        for (int[][] c : new int[][][] {{{-2, -2}, {1, 2}}, {{2, 2}, {1, 2}}, {{1}, {0}}, {{3}, {1}}})
+            check("roll swin " + new Op.Roll(c[0], c[1]).attrs(), new Op.Roll(c[0], c[1]), swin, randn(3, swin));
     }
 
     @Test
