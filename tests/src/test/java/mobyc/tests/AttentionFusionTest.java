@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import mobyc.compiler.autodiff.Autodiff;
 import mobyc.compiler.fuse.AttentionFusion;
 import mobyc.compiler.fuse.Pipeline;
+import mobyc.compiler.fuse.WindowFolding;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Dim;
 import mobyc.compiler.ir.Graph;
@@ -48,15 +49,15 @@ class AttentionFusionTest {
             """;
 
     /** The graph as the front end builds it with every pass off ({@code -Dmobyc.fuse=none}). */
-    private static Graph unfused(Supplier<Graph> build) { return Pipeline.with("none", build); }
+    static Graph unfused(Supplier<Graph> build) { return Pipeline.with("none", build); }
 
-    private static Graph swin(int dim, int res, int window) {
+    static Graph swin(int dim, int res, int window) {
         return Programs.buildSource("swin_stage.moby", SWIN_STAGE.formatted(dim, res, res, window), "M", true);
     }
 
     private static Graph deit() { return Programs.buildSource("deit.moby", DEIT, "M", true); }
 
-    private static long count(Graph g, String opName) {
+    static long count(Graph g, String opName) {
         return Printer.print(g).lines().filter(l -> l.contains(" = " + opName + " ")).count();
     }
 
@@ -69,7 +70,7 @@ class AttentionFusionTest {
                 "the shifted block's attention takes the mask");
         Graph plain = unfused(() -> swin(16, 8, 4));
         assertEquals(2, count(plain, "softmax"));
-        assertEquals(Printer.print(g), Printer.print(AttentionFusion.run(plain)), "the front end runs exactly this pass");
+        assertEquals(Printer.print(g), Printer.print(WindowFolding.run(AttentionFusion.run(plain))), "the front end runs exactly these passes");
     }
 
     @Test
@@ -195,18 +196,18 @@ class AttentionFusionTest {
     }
 
     /** Forward plus gradients of a weighted-sum loss in every parameter and the input. */
-    private static Graph train(Graph g) {
+    static Graph train(Graph g) {
         return Verifier.verify(Autodiff.differentiate(Programs.withWeightedSumLoss(g), "loss", Set.of("x")));
     }
 
     /** Parameters drawn at a scale where the bias and every branch matter (the defaults leave the bias near zero). */
-    private static void randomise(ParameterStore store) {
+    static void randomise(ParameterStore store) {
         Random r = new Random(7);
         for (Tensor t : store.params().values())
             for (long i = 0; i < t.numel(); i++) t.setFloat(i, (float) (0.5 * r.nextGaussian() / Math.sqrt(Math.max(1, t.dim(t.rank() - 1)))) + (t.rank() == 1 ? 1 : 0));
     }
 
-    private static Map<String, Tensor> inputs(Graph g, long batch) {
+    static Map<String, Tensor> inputs(Graph g, long batch) {
         Random r = new Random(11);
         Map<String, Tensor> in = new LinkedHashMap<>();
         Map<String, Long> sizes = Map.of("B", batch);
@@ -221,7 +222,7 @@ class AttentionFusionTest {
         return in;
     }
 
-    private static Map<String, Tensor> run(String backend, Graph g, Map<String, Tensor> inputs, ParameterStore store) {
+    static Map<String, Tensor> run(String backend, Graph g, Map<String, Tensor> inputs, ParameterStore store) {
         return Backends.select(backend).compile(Lower.lower(g)).run(inputs, store, new RunContext(0, 0));
     }
 }

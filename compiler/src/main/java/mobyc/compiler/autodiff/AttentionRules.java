@@ -21,9 +21,9 @@ final class AttentionRules {
         List<Node> operands = new ArrayList<>(y.inputs());
         operands.add(g);
         Node qkv = y.input(0);
-        Node dQkv = b.add(new Op.AttentionGrad(a.heads(), a.scale(), a.hasBias(), a.hasMask()), operands, qkv.dtype(), qkv.shape());
+        Node dQkv = b.add(new Op.AttentionGrad(a.heads(), a.scale(), a.hasBias(), a.hasMask(), a.windows()), operands, qkv.dtype(), qkv.shape());
         Node dBias = a.hasBias()
-                ? b.add(new Op.AttentionBiasGrad(a.heads(), a.scale(), a.hasMask()), operands, qkv.dtype(), y.input(1).shape())
+                ? b.add(new Op.AttentionBiasGrad(a.heads(), a.scale(), a.hasMask(), a.windows()), operands, qkv.dtype(), y.input(1).shape())
                 : null;
         List<Node> grads = new ArrayList<>(Arrays.asList(dQkv));
         if (a.hasBias()) grads.add(dBias);

@@ -27,16 +27,23 @@ public final class Flops {
             case Op.L2Normalize l -> out.times(Dim.of(3));
             case Op.CrossEntropy c -> n.input(0).shape().numel().times(Dim.of(3));
             // as the unfused graph counts them: 2 matmuls and a softmax forward, 4 matmuls backward, a sum for the bias
-            case Op.Attention a -> attentionScores(n.input(0).shape()).times(n.input(0).shape().dim(2).dividedBy(Dim.of(3)))
-                    .times(Dim.of(4)).plus(attentionScores(n.input(0).shape()).times(Dim.of(a.heads() * 3L)));
-            case Op.AttentionGrad a -> attentionScores(n.input(0).shape()).times(n.input(0).shape().dim(2).dividedBy(Dim.of(3))).times(Dim.of(8));
-            case Op.AttentionBiasGrad a -> attentionScores(n.input(0).shape()).times(Dim.of(a.heads()));
+            case Op.Attention a -> attentionScores(n.input(0).shape(), a.windows()).times(dim(n.input(0).shape()))
+                    .times(Dim.of(4)).plus(attentionScores(n.input(0).shape(), a.windows()).times(Dim.of(a.heads() * 3L)));
+            case Op.AttentionGrad a -> attentionScores(n.input(0).shape(), a.windows()).times(dim(n.input(0).shape())).times(Dim.of(8));
+            case Op.AttentionBiasGrad a -> attentionScores(n.input(0).shape(), a.windows()).times(Dim.of(a.heads()));
             default -> Dim.of(0);
         };
     }
 
-    /** Bw * n * n of qkv [Bw, n, 3 * dim]: the scores of one head (times dim: every head's multiply-adds). */
-    private static Dim attentionScores(Shape qkv) { return qkv.dim(0).times(qkv.dim(1)).times(qkv.dim(1)); }
+    /** Tokens times n of qkv [Bw, n, 3 * dim] (or the image [B, H, W, 3 * dim] of {@code windows}): the scores of one head. */
+    private static Dim attentionScores(Shape qkv, Op.Windows windows) {
+        Dim tokens = qkv.dim(0);
+        for (int i = 1; i < qkv.rank() - 1; i++) tokens = tokens.times(qkv.dim(i));
+        return tokens.times(windows == null ? qkv.dim(1) : Dim.of(windows.tokens()));
+    }
+
+    /** dim of qkv [..., 3 * dim]. */
+    private static Dim dim(Shape qkv) { return qkv.dim(qkv.rank() - 1).dividedBy(Dim.of(3)); }
 
     /** 2 FLOPs per multiply-add: every output element of a conv takes C * KH * KW of them. */
     private static Dim conv(Shape out, Shape weight) {

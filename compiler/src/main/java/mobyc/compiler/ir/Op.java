@@ -214,22 +214,66 @@ public sealed interface Op {
      * dim = heads * hd channels each, as a qkv Linear writes them), then bias [heads, n, n] if {@code hasBias}, then
      * mask [nW, n, n] if {@code hasMask} (window w adds mask[w % nW]; nW divides Bw). Output [Bw, n, dim], heads
      * merged: out[w, i, h * hd + d] = sum_j softmax_j(scale q_i . k_j + bias[h, i, j] + mask[w % nW, i, j]) v[j, d].
+     * With {@code windows} (not null) qkv is an image [B, H, W, 3 * dim] and the output [B, H, W, dim]: window w's
+     * token i is the image row {@link Windows#row} (Swin's cyclic shift, window partition and merge folded in).
      */
-    record Attention(int heads, double scale, boolean hasBias, boolean hasMask) implements Op {
+    record Attention(int heads, double scale, boolean hasBias, boolean hasMask, Windows windows) implements Op {
+        public Attention(int heads, double scale, boolean hasBias, boolean hasMask) { this(heads, scale, hasBias, hasMask, null); }
         public String name() { return "attention"; }
-        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasBias ? ", bias" : "") + (hasMask ? ", mask" : ""); }
+        public String attrs() { return attentionAttrs(heads, scale, hasBias, hasMask, windows); }
     }
 
-    /** The gradient of {@link Attention} in qkv: inputs as the attention's, then the output gradient [Bw, n, dim]; shape of qkv. */
-    record AttentionGrad(int heads, double scale, boolean hasBias, boolean hasMask) implements Op {
+    /** The gradient of {@link Attention} in qkv: inputs as the attention's, then the output gradient (the output's shape); shape of qkv. */
+    record AttentionGrad(int heads, double scale, boolean hasBias, boolean hasMask, Windows windows) implements Op {
+        public AttentionGrad(int heads, double scale, boolean hasBias, boolean hasMask) { this(heads, scale, hasBias, hasMask, null); }
         public String name() { return "attention_grad"; }
-        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasBias ? ", bias" : "") + (hasMask ? ", mask" : ""); }
+        public String attrs() { return attentionAttrs(heads, scale, hasBias, hasMask, windows); }
     }
 
     /** The gradient of {@link Attention} in its bias: inputs qkv, bias, mask (if {@code hasMask}), output gradient; shape [heads, n, n]. */
-    record AttentionBiasGrad(int heads, double scale, boolean hasMask) implements Op {
+    record AttentionBiasGrad(int heads, double scale, boolean hasMask, Windows windows) implements Op {
+        public AttentionBiasGrad(int heads, double scale, boolean hasMask) { this(heads, scale, hasMask, null); }
         public String name() { return "attention_bias_grad"; }
-        public String attrs() { return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasMask ? ", mask" : ""); }
+        public String attrs() { return attentionAttrs(heads, scale, false, hasMask, windows); }
+    }
+
+    private static String attentionAttrs(int heads, double scale, boolean hasBias, boolean hasMask, Windows windows) {
+        return "heads=" + heads + ", scale=" + Fmt.num(scale) + (hasBias ? ", bias" : "") + (hasMask ? ", mask" : "")
+                + (windows == null ? "" : ", " + windows);
+    }
+
+    /**
+     * Where the windows of a fused window attention lie in an image of {@code height x width} tokens: squares of
+     * {@code size x size}, numbered row-major over the grid and then over the batch, after a cyclic shift of the image
+     * by {@code -shiftH} rows and {@code -shiftW} columns (Swin's roll before the partition; the merge writes back to
+     * the same rows, which is the reverse roll). Token i of a window is row-major within it.
+     */
+    record Windows(int height, int width, int size, int shiftH, int shiftW) {
+        public Windows {
+            if (size <= 0 || height % size != 0 || width % size != 0)
+                throw new IllegalArgumentException("windows of " + size + " do not tile " + height + " x " + width);
+            shiftH = Math.floorMod(shiftH, height);
+            shiftW = Math.floorMod(shiftW, width);
+        }
+
+        /** Windows per image. */
+        public int perImage() { return (height / size) * (width / size); }
+
+        /** Tokens per window (n). */
+        public int tokens() { return size * size; }
+
+        /** The row of [B * height * width] that holds token i of window w (w counts windows over the whole batch). */
+        public long row(long w, int i) {
+            long image = w / perImage();
+            int k = (int) (w % perImage()), across = width / size;
+            int r = Math.floorMod((k / across) * size + i / size + shiftH, height);
+            int c = Math.floorMod((k % across) * size + i % size + shiftW, width);
+            return (image * height + r) * width + c;
+        }
+
+        @Override public String toString() {
+            return "windows=" + size + " of " + height + "x" + width + (shiftH != 0 || shiftW != 0 ? ", shift=[" + shiftH + ", " + shiftW + "]" : "");
+        }
     }
 
     // ---- fused elementwise kernels (the backend's elementwise-fusion pass makes these) ------------------------

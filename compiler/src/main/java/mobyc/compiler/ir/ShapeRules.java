@@ -263,32 +263,46 @@ public final class ShapeRules {
             }
             case Op.Attention a -> {
                 arity(op, in, 1 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
-                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());
-                yield new Result(in.get(0).dtype(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))));
+                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask(), a.windows());
+                yield new Result(in.get(0).dtype(), attentionOut(qkv));
             }
             case Op.AttentionGrad a -> {
                 arity(op, in, 2 + (a.hasBias() ? 1 : 0) + (a.hasMask() ? 1 : 0));
-                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask());
-                expectShape(op, in.getLast(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))), "output gradient");
+                Shape qkv = attention(op, in, a.heads(), a.hasBias(), a.hasMask(), a.windows());
+                expectShape(op, in.getLast(), attentionOut(qkv), "output gradient");
                 yield same(in.get(0));
             }
             case Op.AttentionBiasGrad a -> {
                 arity(op, in, 3 + (a.hasMask() ? 1 : 0));
-                Shape qkv = attention(op, in, a.heads(), true, a.hasMask());
-                expectShape(op, in.getLast(), qkv.with(2, qkv.dim(2).dividedBy(Dim.of(3))), "output gradient");
+                Shape qkv = attention(op, in, a.heads(), true, a.hasMask(), a.windows());
+                expectShape(op, in.getLast(), attentionOut(qkv), "output gradient");
                 yield same(in.get(1));
             }
         };
     }
 
-    /** Checks the operands of the fused attention ops (qkv [Bw, n, 3 * heads * hd], bias, mask); returns qkv's shape. */
-    private static Shape attention(Op op, List<Node> in, int heads, boolean hasBias, boolean hasMask) {
+    /** The attention output for qkv [..., 3 * dim]: [..., dim]. */
+    private static Shape attentionOut(Shape qkv) {
+        int last = qkv.rank() - 1;
+        return qkv.with(last, qkv.dim(last).dividedBy(Dim.of(3)));
+    }
+
+    /**
+     * Checks the operands of the fused attention ops (qkv [Bw, n, 3 * heads * hd], or [B, H, W, 3 * heads * hd] with
+     * {@code windows}; bias [heads, n, n]; mask [nW, n, n]); returns qkv's shape.
+     */
+    private static Shape attention(Op op, List<Node> in, int heads, boolean hasBias, boolean hasMask, Op.Windows windows) {
         Node qkv = in.get(0);
         floating(op, qkv);
         Shape x = qkv.shape();
-        if (x.rank() != 3 || !x.dim(2).isConstant() || heads <= 0 || x.dim(2).constant() % (3L * heads) != 0)
-            throw new ShapeException(op.name() + ": qkv must be [Bw, n, 3 * dim] with dim a multiple of " + heads + " heads, got " + x);
-        Dim n = x.dim(1);
+        int rank = windows == null ? 3 : 4;
+        Dim channels = x.rank() == rank ? x.dim(rank - 1) : null;
+        if (channels == null || !channels.isConstant() || heads <= 0 || channels.constant() % (3L * heads) != 0)
+            throw new ShapeException(op.name() + ": qkv must be " + (windows == null ? "[Bw, n, 3 * dim]" : "[B, H, W, 3 * dim]")
+                    + " with dim a multiple of " + heads + " heads, got " + x);
+        if (windows != null && (!x.dim(1).equals(Dim.of(windows.height())) || !x.dim(2).equals(Dim.of(windows.width()))))
+            throw new ShapeException(op.name() + ": qkv " + x + " is not an image of " + windows.height() + " x " + windows.width() + " tokens");
+        Dim n = windows == null ? x.dim(1) : Dim.of(windows.tokens());
         int k = 1;
         if (hasBias) {
             sameType(op, qkv, in.get(k));
@@ -298,8 +312,10 @@ public final class ShapeRules {
             Node mask = in.get(k);
             sameType(op, qkv, mask);
             Shape m = mask.shape();
-            if (m.rank() != 3 || !m.dim(1).equals(n) || !m.dim(2).equals(n) || x.dim(0).dividedBy(m.dim(0)) == null)
-                throw new ShapeException(op.name() + ": mask must be [nW, n, n] with nW dividing " + x.dim(0) + ", got " + m);
+            if (m.rank() != 3 || !m.dim(1).equals(n) || !m.dim(2).equals(n)
+                    || !(windows == null ? x.dim(0).dividedBy(m.dim(0)) != null : m.dim(0).equals(Dim.of(windows.perImage()))))
+                throw new ShapeException(op.name() + ": mask must be [nW, n, n] with nW "
+                        + (windows == null ? "dividing " + x.dim(0) : "= " + windows.perImage() + " windows per image") + ", got " + m);
         }
         return x;
     }

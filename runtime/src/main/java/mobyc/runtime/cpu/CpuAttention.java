@@ -13,7 +13,8 @@ import mobyc.runtime.Tensor;
  * Fused multi-head (window) attention on the cpu: {@link Op.Attention}, {@link Op.AttentionGrad} and
  * {@link Op.AttentionBiasGrad} (layouts as in the interp reference, {@code AttentionKernels}). Work items are
  * windows run in parallel; each copies its block of qkv (and of the output gradient) into per-thread arrays in one
- * piece and computes head by head, writing its output block, copied out in one piece. The [Bw, heads, n, n]
+ * piece (with windows in an image: a run of rows per window row, two where the shift wraps it; Swin's shift and partition) and computes
+ * head by head, writing its output block, copied out the same way. The [Bw, heads, n, n]
  * probabilities never exist in memory; the gradients recompute them (flash-attention style).
  *
  * <p>Scores are held transposed, {@code sT[j][i]} (key j a row, query i a lane), so that the softmax over j is
@@ -41,11 +42,13 @@ final class CpuAttention {
      * Sizes of one call; {@code np} and {@code hdp} are n and the head dim rounded up to whole vectors, {@code row}
      * the qkv row (3 dim); {@code direct} when hd is whole vectors, so k, v, q and outputs are used in place.
      */
-    private record Geo(int windows, int n, int heads, int hd, int dim, int nW, int np, int hdp, int row, boolean direct) {
-        static Geo of(Tensor qkv, int heads, Tensor mask) {
-            int n = (int) qkv.dim(1), dim = (int) (qkv.dim(2) / 3), hd = dim / heads;
-            return new Geo((int) qkv.dim(0), n, heads, hd, dim, mask == null ? 1 : (int) mask.dim(0), roundUp(n), roundUp(hd), 3 * dim,
-                    hd % FL == 0);
+    private record Geo(int windows, int n, int heads, int hd, int dim, int nW, int np, int hdp, int row, boolean direct, Op.Windows layout) {
+        static Geo of(Tensor qkv, int heads, Tensor mask, Op.Windows layout) {
+            int dim = (int) (qkv.dim(qkv.rank() - 1) / 3), hd = dim / heads;
+            int n = layout == null ? (int) qkv.dim(1) : layout.tokens();
+            int windows = (int) (layout == null ? qkv.dim(0) : qkv.dim(0) * layout.perImage());
+            return new Geo(windows, n, heads, hd, dim, mask == null ? 1 : (int) mask.dim(0), roundUp(n), roundUp(hd), 3 * dim,
+                    hd % FL == 0, layout);
         }
 
         static int roundUp(int x) { return Math.max(FL, (x + FL - 1) / FL * FL); }
@@ -120,7 +123,7 @@ final class CpuAttention {
     }
 
     static void forward(Op.Attention op, Tensor[] in, Tensor out) {
-        Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()));
+        Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()), op.windows());
         Operands x = Operands.of(g, in, op.hasBias(), op.hasMask());
         float scale = (float) op.scale();
         MemorySegment os = out.segment();
@@ -140,7 +143,7 @@ final class CpuAttention {
                         unpad(g, t.res, t.owin, c, dim);
                     }
                 }
-                MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * dim * 4, n * dim);
+                storeWindow(g, t.owin, os, w, dim);
             }
         });
     }
@@ -151,7 +154,7 @@ final class CpuAttention {
      * score gradients are then computed once). The bias gradient's sums are those of {@link #biasGrad}.
      */
     static void grad(Workspace ws, Op.AttentionGrad op, Tensor[] in, Tensor out, MemorySegment biasGrad) {
-        Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()));
+        Geo g = Geo.of(in[0], op.heads(), maskOf(in, op.hasBias(), op.hasMask()), op.windows());
         Operands x = Operands.of(g, in, op.hasBias(), op.hasMask());
         float scale = (float) op.scale();
         MemorySegment os = out.segment();
@@ -189,11 +192,11 @@ final class CpuAttention {
                 unpad(g, t.res, t.owin, 2 * dim + c, row);
             }
         }
-        MemorySegment.copy(t.owin, 0, os, FLOAT, (long) w * n * row * 4, n * row);
+        storeWindow(g, t.owin, os, w, row);
     }
 
     static void biasGrad(Workspace ws, Op.AttentionBiasGrad op, Tensor[] in, Tensor out) {
-        Geo g = Geo.of(in[0], op.heads(), maskOf(in, true, op.hasMask()));
+        Geo g = Geo.of(in[0], op.heads(), maskOf(in, true, op.hasMask()), op.windows());
         Operands x = Operands.of(g, in, true, op.hasMask());
         float scale = (float) op.scale();
         byChunks(ws, g, out.segment(), (t, w) -> {
@@ -246,11 +249,43 @@ final class CpuAttention {
 
     private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
-    /** Copies window w's qkv block (and output-gradient block) into the scratch, one copy each. */
+    /**
+     * Copies window w's qkv block (and output-gradient block) into the scratch: one copy each, or with windows in an
+     * image ({@code g.layout}), one per token row.
+     */
     private static void loadWindow(Geo g, Operands x, Scratch t, int w, boolean backward) {
-        int block = g.n * g.row;
-        MemorySegment.copy(x.qkv, FLOAT, (long) w * block * 4, t.win, 0, block);
-        if (backward) MemorySegment.copy(x.grad, FLOAT, (long) w * g.n * g.dim * 4, t.gwin, 0, g.n * g.dim);
+        if (g.layout == null) {
+            int block = g.n * g.row;
+            MemorySegment.copy(x.qkv, FLOAT, (long) w * block * 4, t.win, 0, block);
+            if (backward) MemorySegment.copy(x.grad, FLOAT, (long) w * g.n * g.dim * 4, t.gwin, 0, g.n * g.dim);
+            return;
+        }
+        for (int i = 0, len; i < g.n; i += len) {
+            long r = g.layout.row(w, i);
+            len = run(g, w, i, r);
+            MemorySegment.copy(x.qkv, FLOAT, r * g.row * 4, t.win, i * g.row, len * g.row);
+            if (backward) MemorySegment.copy(x.grad, FLOAT, r * g.dim * 4, t.gwin, i * g.dim, len * g.dim);
+        }
+    }
+
+    /** How many tokens from token i of window w lie in consecutive rows from r (its row): the rest of its window row, up to a wrap. */
+    private static int run(Geo g, int w, int i, long r) {
+        int len = 1, end = (i / g.layout.size() + 1) * g.layout.size();
+        while (i + len < end && g.layout.row(w, i + len) == r + len) len++;
+        return len;
+    }
+
+    /** Writes window w's result block ({@code width} floats per token) to its rows of {@code dst}. */
+    private static void storeWindow(Geo g, float[] block, MemorySegment dst, int w, int width) {
+        if (g.layout == null) {
+            MemorySegment.copy(block, 0, dst, FLOAT, (long) w * g.n * width * 4, g.n * width);
+            return;
+        }
+        for (int i = 0, len; i < g.n; i += len) {
+            long r = g.layout.row(w, i);
+            len = run(g, w, i, r);
+            MemorySegment.copy(block, i * width, dst, FLOAT, r * width * 4, len * width);
+        }
     }
 
     /** rows[i][0, hd) = src[at + i * stride, + hd) for i < n (rows hdp apart; padding lanes stay zero). */

@@ -96,6 +96,7 @@ final class CpuKernels {
             for (int j = 0; j < k; j++) {
                 if (scalar[j] || pair[j] >= 0 || !(kernels.get(j).op() instanceof Op.AttentionGrad g)) continue;
                 if (g.hasBias() && g.heads() == b.heads() && g.scale() == b.scale() && g.hasMask() == b.hasMask()
+                        && java.util.Objects.equals(g.windows(), b.windows())
                         && kernels.get(j).inputs().equals(kernels.get(k).inputs())) {
                     pair[j] = k;
                     pair[k] = j;

@@ -8,25 +8,31 @@ import mobyc.runtime.Tensor;
  * plain loops over (window, head) in double, every result rounded once to float. Layouts: qkv [Bw, n, 3 * dim] with
  * q, k, v of token i of window w, head h, channel d at {@code (w * n + i) * 3 dim + part * dim + h * hd + d};
  * bias [heads, n, n]; mask [nW, n, n], window w adding {@code mask[w % nW]}; the output and its gradient [Bw, n, dim]
- * with heads merged ({@code h * hd + d}). The scale is applied as the f32 value the unfused graph's constant holds.
+ * with heads merged ({@code h * hd + d}); with the op's windows, qkv [B, H, W, 3 * dim] and the output [B, H, W, dim]
+ * hold token i of window w at row {@link Op.Windows#row} instead of {@code w * n + i}. The scale is applied as the f32 value the unfused graph's constant holds.
  * The gradient kernels recompute the probabilities of one (window, head) at a time; nothing of size
  * [Bw, heads, n, n] exists.
  */
 final class AttentionKernels {
     private AttentionKernels() {}
 
-    /** The sizes of one call, read off the tensors. */
-    private record Geo(int windows, int n, int heads, int hd, int dim, int nW) {
-        static Geo of(Tensor qkv, int heads, Tensor mask) {
-            int dim = (int) (qkv.dim(2) / 3);
-            return new Geo((int) qkv.dim(0), (int) qkv.dim(1), heads, dim / heads, dim, mask == null ? 1 : (int) mask.dim(0));
+    /** The sizes of one call, read off the tensors and the op's windows (null: qkv [Bw, n, 3 dim]). */
+    private record Geo(int windows, int n, int heads, int hd, int dim, int nW, Op.Windows layout) {
+        static Geo of(Tensor qkv, int heads, Tensor mask, Op.Windows layout) {
+            int dim = (int) (qkv.dim(qkv.rank() - 1) / 3);
+            int n = layout == null ? (int) qkv.dim(1) : layout.tokens();
+            int windows = (int) (layout == null ? qkv.dim(0) : qkv.dim(0) * layout.perImage());
+            return new Geo(windows, n, heads, dim / heads, dim, mask == null ? 1 : (int) mask.dim(0), layout);
         }
 
+        /** The row of token i of window w. */
+        long row(int w, int i) { return layout == null ? (long) w * n + i : layout.row(w, i); }
+
         /** Element (w, i, part, h, d) of qkv. */
-        long qkv(int w, int i, int part, int h, int d) { return ((long) w * n + i) * 3L * dim + (long) part * dim + (long) h * hd + d; }
+        long qkv(int w, int i, int part, int h, int d) { return row(w, i) * 3L * dim + (long) part * dim + (long) h * hd + d; }
 
         /** Element (w, i, h, d) of the merged-heads output (and of its gradient). */
-        long out(int w, int i, int h, int d) { return ((long) w * n + i) * dim + (long) h * hd + d; }
+        long out(int w, int i, int h, int d) { return row(w, i) * dim + (long) h * hd + d; }
     }
 
     /** The operands of any of the three ops: qkv, then bias and mask where present, then the output gradient. */
@@ -40,7 +46,7 @@ final class AttentionKernels {
 
     static void forward(Op.Attention op, Tensor[] in, Tensor out) {
         Operands x = Operands.of(in, op.hasBias(), op.hasMask());
-        Geo g = Geo.of(x.qkv, op.heads(), x.mask);
+        Geo g = Geo.of(x.qkv, op.heads(), x.mask, op.windows());
         double[][] p = new double[g.n][g.n];
         for (int w = 0; w < g.windows; w++)
             for (int h = 0; h < g.heads; h++) {
@@ -57,7 +63,7 @@ final class AttentionKernels {
     /** d qkv: dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO, with dS = P * (dP - rowsum(P * dP)), dP = dO V^T. */
     static void grad(Op.AttentionGrad op, Tensor[] in, Tensor out) {
         Operands x = Operands.of(in, op.hasBias(), op.hasMask());
-        Geo g = Geo.of(x.qkv, op.heads(), x.mask);
+        Geo g = Geo.of(x.qkv, op.heads(), x.mask, op.windows());
         double scale = (float) op.scale();
         double[][] p = new double[g.n][g.n], ds = new double[g.n][g.n];
         for (int w = 0; w < g.windows; w++)
@@ -82,7 +88,7 @@ final class AttentionKernels {
     /** d bias[h] = the sum over windows of dS. */
     static void biasGrad(Op.AttentionBiasGrad op, Tensor[] in, Tensor out) {
         Operands x = Operands.of(in, true, op.hasMask());
-        Geo g = Geo.of(x.qkv, op.heads(), x.mask);
+        Geo g = Geo.of(x.qkv, op.heads(), x.mask, op.windows());
         double[][] p = new double[g.n][g.n], ds = new double[g.n][g.n];
         double[] acc = new double[g.heads * g.n * g.n];
         for (int w = 0; w < g.windows; w++)
