@@ -126,16 +126,27 @@ final class CpuNormalizations {
     static void layerNorm(double eps, Tensor x, Tensor weight, Tensor bias, Tensor out) {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), bs = bias.segment(), os = out.segment();
+        int n = (int) c;
         Parallel.forItems(rows, 4 * c, (from, to) -> {
+            long r = from;
+            if (LayerNormRows.fits(c)) {
+                LayerNormRows.Scratch s = LayerNormRows.SCRATCH.get();
+                for (; r + LayerNormRows.ROWS <= to; r += LayerNormRows.ROWS) {
+                    LayerNormRows.statistics(xs, r * c, n, eps, s);
+                    for (int k = 0; k < LayerNormRows.ROWS; k++) normalizeRow(xs, ws, bs, os, (r + k) * c, n, s.hi[k], s.lo[k], s.rstd[k]);
+                }
+            }
             float[] lanes = new float[FL + 3];
-            for (long r = from; r < to; r++) layerNormRow(xs, ws, bs, os, r * c, (int) c, eps, lanes);
+            for (; r < to; r++) {
+                rowStatistics(xs, r * c, n, eps, lanes);
+                normalizeRow(xs, ws, bs, os, r * c, n, lanes[FL], lanes[FL + 1], lanes[FL + 2]);
+            }
         });
     }
 
-    private static void layerNormRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, int c,
-                                     double eps, float[] lanes) {
-        rowStatistics(xs, base, c, eps, lanes);
-        float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
+    /** out = fma((x - hi - lo) rstd, w, b) over one row. */
+    private static void normalizeRow(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment os, long base, int c,
+                                     float hi, float lo, float rstd) {
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
         for (j = 0; j + FL <= c; j += FL) {
@@ -231,9 +242,40 @@ final class CpuNormalizations {
         long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c;
         MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
         MemorySegment as = addend == null ? null : addend.segment();
+        int n = (int) c;
         Parallel.forItems(rows, 8 * c, (from, to) -> {
-            for (long r = from; r < to; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, (int) c, eps);
+            long r = from;
+            if (LayerNormRows.fits(c)) {
+                LayerNormRows.Scratch s = LayerNormRows.SCRATCH.get();
+                for (; r + LayerNormRows.ROWS <= to; r += LayerNormRows.ROWS) layerNormGradRows(xs, ws, gs, as, os, r * c, n, eps, s);
+            }
+            for (; r < to; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, n, eps);
         });
+    }
+
+    /** {@link LayerNormRows#ROWS} rows of {@link #layerNormGrad}, their sums folded together (the same bits as row by row). */
+    private static void layerNormGradRows(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
+                                          long base, int c, double eps, LayerNormRows.Scratch s) {
+        int rows = LayerNormRows.ROWS, stat = rows * rows;
+        LayerNormRows.means(xs, base, c, s);
+        for (int r = 0; r < rows; r++) {
+            long at = base + (long) r * c;
+            FloatVector vhi = FloatVector.broadcast(F, s.hi[r]), vlo = FloatVector.broadcast(F, s.lo[r]);
+            FloatVector sq = FloatVector.zero(F), s1 = sq, s2 = sq;
+            for (int j = 0; j < c; j += FL) {
+                FloatVector d = FloatVector.fromMemorySegment(F, xs, (at + j) << 2, LE).sub(vhi).sub(vlo);
+                FloatVector gh = FloatVector.fromMemorySegment(F, gs, (at + j) << 2, LE).mul(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE));
+                sq = d.fma(d, sq);
+                s1 = s1.add(gh);
+                s2 = gh.fma(d, s2);
+            }
+            LayerNormRows.store(sq, s.part, r * rows);
+            LayerNormRows.store(s1, s.part, stat + r * rows);
+            LayerNormRows.store(s2, s.part, 2 * stat + r * rows);
+        }
+        for (int k = 0; k < 3; k++) LayerNormRows.fold(s.part, k * stat, s.sums, k * rows);
+        for (int r = 0; r < rows; r++)
+            gradOutputRow(xs, ws, gs, as, os, base + (long) r * c, c, eps, s.hi[r], s.lo[r], s.sums[r], s.sums[rows + r], s.sums[2 * rows + r]);
     }
 
     /** One row of {@link #layerNormGrad}; {@code as} (the addend) may be null. */
@@ -258,10 +300,18 @@ final class CpuNormalizations {
             sum1 += gh;
             sum2 += (double) gh * d;
         }
+        gradOutputRow(xs, ws, gs, as, os, base, c, eps, hi, lo, var, sum1, sum2);
+    }
+
+    /** The input gradient of one row from its sums of d^2, g w and g w d (d = x - hi - lo). */
+    private static void gradOutputRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
+                                      long base, int c, double eps, float hi, float lo, double var, double sum1, double sum2) {
         double rstd = 1.0 / Math.sqrt(var / c + eps);
         // rstd (gh - m1 - d k), k = rstd m2: the cancelling terms are combined before the (possibly large) rstd scales them
         float r = (float) rstd, m1 = (float) (sum1 / c), k = (float) (rstd * rstd * sum2 / c);
+        FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
         FloatVector vr = FloatVector.broadcast(F, r), vm1 = FloatVector.broadcast(F, m1), vk = FloatVector.broadcast(F, -k);
+        int j;
         for (j = 0; j + FL <= c; j += FL) {
             FloatVector d = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE).sub(vhi).sub(vlo);
             FloatVector gh = FloatVector.fromMemorySegment(F, gs, (base + j) << 2, LE).mul(FloatVector.fromMemorySegment(F, ws, (long) j << 2, LE));
@@ -292,10 +342,18 @@ final class CpuNormalizations {
         float[] partial = new float[(int) (blocks * 2 * c)];
         Parallel.forItems(blocks, (long) PARAM_GRAD_ROWS * 6 * c, (from, to) -> {
             float[] lanes = new float[FL + 3];
+            LayerNormRows.Scratch s = LayerNormRows.fits(c) ? LayerNormRows.SCRATCH.get() : null;
             for (long blk = from; blk < to; blk++) {
                 int at = (int) (blk * 2 * c);
-                for (long r = blk * PARAM_GRAD_ROWS; r < Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS); r++)
-                    paramGradRow(xs, gs, r * c, c, eps, partial, at, lanes);
+                long r = blk * PARAM_GRAD_ROWS, end = Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS);
+                for (; s != null && r + LayerNormRows.ROWS <= end; r += LayerNormRows.ROWS) {
+                    LayerNormRows.statistics(xs, r * c, c, eps, s);
+                    for (int k = 0; k < LayerNormRows.ROWS; k++) paramGradAdd(xs, gs, (r + k) * c, c, s.hi[k], s.lo[k], s.rstd[k], partial, at);
+                }
+                for (; r < end; r++) {
+                    rowStatistics(xs, r * c, c, eps, lanes);
+                    paramGradAdd(xs, gs, r * c, c, lanes[FL], lanes[FL + 1], lanes[FL + 2], partial, at);
+                }
             }
         });
         for (int j = 0; j < 2 * c; j++) {
@@ -305,11 +363,9 @@ final class CpuNormalizations {
         }
     }
 
-    /** acc[at + j] += g xhat and acc[at + c + j] += g over one row. */
-    private static void paramGradRow(MemorySegment xs, MemorySegment gs, long base, int c, double eps, float[] acc, int at,
-                                     float[] lanes) {
-        rowStatistics(xs, base, c, eps, lanes);
-        float hi = lanes[FL], lo = lanes[FL + 1], rstd = lanes[FL + 2];
+    /** acc[at + j] += g xhat and acc[at + c + j] += g over one row, xhat = (x - hi - lo) rstd. */
+    private static void paramGradAdd(MemorySegment xs, MemorySegment gs, long base, int c, float hi, float lo, float rstd,
+                                     float[] acc, int at) {
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo), vr = FloatVector.broadcast(F, rstd);
         int j;
         for (j = 0; j + FL <= c; j += FL) {

@@ -37,7 +37,7 @@ class CpuNormalizationsTest {
 
     @Test
     void layerNormMatchesInterp() {
-        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(5, 25), shape(2, 3, 207), shape(3, 4098), shape(600, 384)}) {
+        for (long[] s : new long[][] {shape(1, 1), shape(3, 13), shape(5, 25), shape(2, 3, 207), shape(3, 4098), shape(600, 384), shape(601, 48)}) {
             long c = s[s.length - 1];
             Tensor x = randn(c, 3, s), w = randn(c + 1, c), b = randn(c + 2, c);
             for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
@@ -53,6 +53,34 @@ class CpuNormalizationsTest {
             for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50); // a mean far from 0
             check("layer_norm_grad " + Arrays.toString(s), new Op.LayerNormGrad(1e-5), DType.F32, s, 1e-6, 1e-6, x, w, g);
         }
+    }
+
+    /**
+     * Rows summed {@link LayerNormRows#ROWS} at a time (rows of whole vectors, 512-bit vectors) give the bits each
+     * row gets alone (one row is summed on its own): layer_norm and layer_norm_grad, row by row.
+     */
+    @Test
+    void blockedRowsHaveTheBitsOfSingleRows() {
+        for (int c : new int[] {48, 96, 16}) {
+            long rows = 2 * LayerNormRows.ROWS + 3, n = c;
+            Tensor x = randn(n, 3.0, rows, n), w = randn(n + 1, 1.0, n), b = randn(n + 2, 1.0, n), g = randn(n + 3, 1.0, rows, n);
+            for (long i = 0; i < x.numel(); i += 2) x.setFloat(i, x.getFloat(i) + 50);
+            Tensor y = Diff.cpu(new Op.LayerNorm(1e-5), DType.F32, shape(rows, c), x, w, b);
+            Tensor dx = Diff.cpu(new Op.LayerNormGrad(1e-5), DType.F32, shape(rows, c), x, w, g);
+            for (int r = 0; r < (int) rows; r++) {
+                Tensor xr = row(x, r, c), gr = row(g, r, c);
+                float[] alone = Diff.cpu(new Op.LayerNorm(1e-5), DType.F32, shape(1, c), xr, w, b).toFloatArray();
+                float[] gradAlone = Diff.cpu(new Op.LayerNormGrad(1e-5), DType.F32, shape(1, c), xr, w, gr).toFloatArray();
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, row(y, r, c).toFloatArray(), "layer_norm c=" + c + " row " + r);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(gradAlone, row(dx, r, c).toFloatArray(), "layer_norm_grad c=" + c + " row " + r);
+            }
+        }
+    }
+
+    private static Tensor row(Tensor t, int r, int c) {
+        float[] v = new float[c];
+        for (int j = 0; j < c; j++) v[j] = t.getFloat((long) r * c + j);
+        return Tensor.of(v, 1, c);
     }
 
     @Test
