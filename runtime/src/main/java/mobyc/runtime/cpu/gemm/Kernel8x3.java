@@ -16,15 +16,24 @@ final class Kernel8x3 {
     /** Floats per vector, and per k step of the packed panels. */
     private static final int V = S.length(), B_STEP = VECTORS * V;
 
-    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00;
-        FloatVector c50 = c00, c51 = c00, c52 = c00;
-        FloatVector c60 = c00, c61 = c00, c62 = c00;
-        FloatVector c70 = c00, c71 = c00, c72 = c00;
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, float[] init, int io) {
+        FloatVector c00, c01, c02;
+        if (init == null) {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c02 = c00;
+        } else { // every row starts from the same row (a bias)
+            c00 = FloatVector.fromArray(S, init, io);
+            c01 = FloatVector.fromArray(S, init, io + 1 * V);
+            c02 = FloatVector.fromArray(S, init, io + 2 * V);
+        }
+        FloatVector c10 = c00, c11 = c01, c12 = c02;
+        FloatVector c20 = c00, c21 = c01, c22 = c02;
+        FloatVector c30 = c00, c31 = c01, c32 = c02;
+        FloatVector c40 = c00, c41 = c01, c42 = c02;
+        FloatVector c50 = c00, c51 = c01, c52 = c02;
+        FloatVector c60 = c00, c61 = c01, c62 = c02;
+        FloatVector c70 = c00, c71 = c01, c72 = c02;
         for (int p = 0; p < kc; p++) {
             int bo = b + p * B_STEP, ao = a + p * as;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);

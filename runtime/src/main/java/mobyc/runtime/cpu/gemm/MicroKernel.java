@@ -35,34 +35,32 @@ final class MicroKernel {
     /**
      * {@code tile[0..MR*NR) = Apanel * Bpanel} (row stride NR): the product of the A micro-panel at float index
      * {@code a} of {@code ap} and the packed B micro-panel at {@code b} of {@code bp} over {@code kc} steps. Element
-     * (row r, step p) of the A panel is at {@code a + p*as + r*ar} (the layouts of {@link Packing#aLayout}).
+     * (row r, step p) of the A panel is at {@code a + p*as + r*ar} (the layouts of {@link Packing#aLayout}). With
+     * {@code init} not null, every row of the tile starts from {@code init[io .. io + NR)} (a bias) instead of zero.
      */
-    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] tile) {
-        if (WIDE) Kernel8x3.kernel(ap, a, as, ar, bp, b, kc, tile);
-        else Kernel6x2.kernel(ap, a, as, ar, bp, b, kc, tile);
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] tile, float[] init, int io) {
+        if (WIDE) Kernel8x3.kernel(ap, a, as, ar, bp, b, kc, tile, init, io);
+        else Kernel6x2.kernel(ap, a, as, ar, bp, b, kc, tile, init, io);
     }
 
     /**
-     * {@code C = tile}, {@code C = tile + bias[j0..]} on every row when {@code bias} is not null, or
-     * {@code C += tile} when {@code add}, for the top-left {@code mr x nr} corner of a tile; C's corner starts at
-     * float index {@code c} of {@code cs}, rows {@code ldc} floats apart. {@code row} is scratch of at least NR floats.
+     * {@code C = tile}, or {@code C += tile} when {@code add}, for the top-left {@code mr x nr} corner of a tile; C's
+     * corner starts at float index {@code c} of {@code cs}, rows {@code ldc} floats apart. {@code row} is scratch of at
+     * least NR floats.
      */
-    static void store(float[] tile, int mr, int nr, MemorySegment cs, long c, long ldc, boolean add, float[] row,
-                      float[] bias, int j0) {
+    static void store(float[] tile, int mr, int nr, MemorySegment cs, long c, long ldc, boolean add, float[] row) {
         for (int r = 0; r < mr; r++) {
             long at = (c + r * ldc) * Float.BYTES;
             int t = r * NR;
-            if (!add && bias == null) {
+            if (!add) {
                 MemorySegment.copy(tile, t, cs, F, at, nr);
                 continue;
             }
-            float[] base = add ? row : bias;
-            int b0 = add ? 0 : j0;
-            if (add) MemorySegment.copy(cs, F, at, row, 0, nr);
+            MemorySegment.copy(cs, F, at, row, 0, nr);
             int j = 0;
             for (; j <= nr - S.length(); j += S.length())
-                FloatVector.fromArray(S, base, b0 + j).add(FloatVector.fromArray(S, tile, t + j)).intoArray(row, j);
-            for (; j < nr; j++) row[j] = base[b0 + j] + tile[t + j];
+                FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, tile, t + j)).intoArray(row, j);
+            for (; j < nr; j++) row[j] += tile[t + j];
             MemorySegment.copy(row, 0, cs, F, at, nr);
         }
     }

@@ -74,7 +74,7 @@ public final class VectorGemm implements Gemm {
         run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, null));
     }
 
-    /** The bias is added as each tile is first stored: C is written once. */
+    /** The kernel starts each tile of the first k block from the bias: C is written once. */
     @Override
     public void sgemmBias(boolean transA, boolean transB, int m, int n, int k,
                           MemorySegment a, long aOffset, int lda,
@@ -83,7 +83,7 @@ public final class VectorGemm implements Gemm {
         GemmArgs.checkBias(n, bias, biasOffset);
         GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         if (m == 0 || n == 0) return;
-        float[] row = new float[n];
+        float[] row = new float[roundUp(n, NR)]; // whole tiles: the kernel starts its accumulators from it
         MemorySegment.copy(bias, F, biasOffset * Float.BYTES, row, 0, n);
         run(new Operands(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc, row));
     }
@@ -247,10 +247,10 @@ public final class VectorGemm implements Gemm {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc, s.tile);
-                            long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
-                            MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row,
+                            MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc, s.tile,
                                     accumulate ? null : o.bias(), jc + jr);
+                            long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
+                            MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row);
                         }
                     }
                 }
