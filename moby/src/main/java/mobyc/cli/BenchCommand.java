@@ -60,12 +60,15 @@ final class BenchCommand implements Runnable {
         @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
         @Option(names = "--profile", description = "Also print where the timed steps spent their time, per op kind and shape.") boolean profile;
         @Option(names = "--profile-rows", defaultValue = "25", description = "Rows of each profile table (default: ${DEFAULT-VALUE}).") int profileRows;
+        @Option(names = "--sgemm-peak", arity = "0..1", fallbackValue = "10", paramLabel = "SECONDS",
+                description = "Then measure this machine's sgemm for SECONDS (default 10; 1024^3 products on the cpu backend's GEMM) and print the step's GFLOP/s as a share of it.")
+        Double sgemmPeak;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override public Integer call() {
             PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-            if (batch <= 0 || steps <= 0 || warmup < 0 || !(warmupSeconds >= 0))
-                throw new UserError("--batch and --steps must be positive, --warmup and --warmup-seconds not negative");
+            if (batch <= 0 || steps <= 0 || warmup < 0 || !(warmupSeconds >= 0) || sgemmPeak != null && !(sgemmPeak > 0))
+                throw new UserError("--batch, --steps and --sgemm-peak must be positive, --warmup and --warmup-seconds not negative");
             String file = switch (config) {
                 case "small32" -> "moby_small32.moby";
                 case "swin_t" -> "moby_swin_tiny.moby";
@@ -110,6 +113,12 @@ final class BenchCommand implements Runnable {
             out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps after %d warm-up steps): %.2f img/s, %.1f GFLOP/s%n",
                     median, sorted[0], sorted[steps - 1], steps, warmed, batch / median, flops / 1e9 / median);
             if (profile) out.print(prof.table(profileRows));
+            if (sgemmPeak != null) {
+                out.flush();
+                SgemmPeak peak = SgemmPeak.measure(1024, sgemmPeak);
+                out.printf(Locale.ROOT, "sgemm %d^3 on this machine now: %.1f GFLOP/s (median of %d); the step sustains %.1f%% of it%n",
+                        peak.n(), peak.gflops(), peak.runs(), 100 * flops / 1e9 / median / peak.gflops());
+            }
             return Main.OK;
         }
 

@@ -83,6 +83,11 @@ class CliTest {
         assertEquals(0, r.status(), r::toString);
         assertTrue(r.out().contains("moby-step small32, batch 4") && r.out().contains("GFLOP per step") && r.out().contains(" img/s, "), r::toString);
         assertEquals(1, Cli.run("bench", "moby-step", "--config", "resnet").status());
+        Cli peak = Cli.run("bench", "moby-step", "--config", "small32", "--batch", "2", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--sgemm-peak=0.2");
+        assertEquals(0, peak.status(), peak::toString);
+        assertTrue(peak.out().matches("(?s).*sgemm 1024\\^3 on this machine now: [0-9.]+ GFLOP/s \\(median of [0-9]+\\); the step sustains [0-9.]+% of it.*"), peak::toString);
+        assertEquals(1, Cli.run("bench", "moby-step", "--sgemm-peak=0").status());
     }
 
     @Test
