@@ -69,6 +69,10 @@ final class CpuAttention {
         float[] win = new float[0], gwin = win, owin = win, qT = win, gT = win, s = win, dp = win, q = win, k = win, v = win, go = win,
                 res = win, acc = win;
         int[] qMap = new int[0], gMap = qMap;
+        /** Runs of a window's tokens in consecutive image rows: first token, first row, length (see {@link #runs}). */
+        int[] runToken = new int[0], runLength = runToken;
+        long[] runRow = new long[0];
+        int runs;
         int n = -1, hd = -1, heads = -1;
 
         Scratch ensure(Geo g) {
@@ -89,6 +93,9 @@ final class CpuAttention {
             acc = new float[g.heads * scores];
             qMap = AttentionTiles.rowMap(g.n, g.np, g.row);
             gMap = AttentionTiles.rowMap(g.n, g.np, g.dim);
+            runToken = new int[2 * g.n];
+            runLength = new int[2 * g.n];
+            runRow = new long[2 * g.n];
             n = g.n;
             hd = g.hd;
             heads = g.heads;
@@ -143,7 +150,7 @@ final class CpuAttention {
                         unpad(g, t.res, t.owin, c, dim);
                     }
                 }
-                storeWindow(g, t.owin, os, w, dim);
+                storeWindow(g, t, t.owin, os, w, dim);
             }
         });
     }
@@ -192,7 +199,7 @@ final class CpuAttention {
                 unpad(g, t.res, t.owin, 2 * dim + c, row);
             }
         }
-        storeWindow(g, t.owin, os, w, row);
+        storeWindow(g, t, t.owin, os, w, row);
     }
 
     static void biasGrad(Workspace ws, Op.AttentionBiasGrad op, Tensor[] in, Tensor out) {
@@ -260,32 +267,47 @@ final class CpuAttention {
             if (backward) MemorySegment.copy(x.grad, FLOAT, (long) w * g.n * g.dim * 4, t.gwin, 0, g.n * g.dim);
             return;
         }
-        for (int i = 0, len; i < g.n; i += len) {
-            long r = g.layout.row(w, i);
-            len = run(g, w, i, r);
+        runs(g.layout, w, t);
+        for (int k = 0; k < t.runs; k++) {
+            long r = t.runRow[k];
+            int i = t.runToken[k], len = t.runLength[k];
             MemorySegment.copy(x.qkv, FLOAT, r * g.row * 4, t.win, i * g.row, len * g.row);
             if (backward) MemorySegment.copy(x.grad, FLOAT, r * g.dim * 4, t.gwin, i * g.dim, len * g.dim);
         }
     }
 
-    /** How many tokens from token i of window w lie in consecutive rows from r (its row): the rest of its window row, up to a wrap. */
-    private static int run(Geo g, int w, int i, long r) {
-        int len = 1, end = (i / g.layout.size() + 1) * g.layout.size();
-        while (i + len < end && g.layout.row(w, i + len) == r + len) len++;
-        return len;
+    /**
+     * Window w's tokens as runs in consecutive image rows, into t.runToken, t.runRow, t.runLength (t.runs of them):
+     * one per window row, two where the cyclic shift wraps it round the image's right edge. The same rows as
+     * {@link Op.Windows#row}, without a division per token.
+     */
+    private static void runs(Op.Windows l, int w, Scratch t) {
+        int size = l.size(), across = l.width() / size, per = l.perImage();
+        int image = w / per, k = w % per, wh = k / across, ww = k % across;
+        int c0 = (ww * size + l.shiftW()) % l.width(), first = Math.min(size, l.width() - c0), n = 0;
+        for (int th = 0; th < size; th++) {
+            int r = (wh * size + th + l.shiftH()) % l.height();
+            long base = ((long) image * l.height() + r) * l.width();
+            t.runToken[n] = th * size;
+            t.runRow[n] = base + c0;
+            t.runLength[n++] = first;
+            if (first < size) {
+                t.runToken[n] = th * size + first;
+                t.runRow[n] = base;
+                t.runLength[n++] = size - first;
+            }
+        }
+        t.runs = n;
     }
 
-    /** Writes window w's result block ({@code width} floats per token) to its rows of {@code dst}. */
-    private static void storeWindow(Geo g, float[] block, MemorySegment dst, int w, int width) {
+    /** Writes window w's result block ({@code width} floats per token) to its rows of {@code dst} (the runs loadWindow found). */
+    private static void storeWindow(Geo g, Scratch t, float[] block, MemorySegment dst, int w, int width) {
         if (g.layout == null) {
             MemorySegment.copy(block, 0, dst, FLOAT, (long) w * g.n * width * 4, g.n * width);
             return;
         }
-        for (int i = 0, len; i < g.n; i += len) {
-            long r = g.layout.row(w, i);
-            len = run(g, w, i, r);
-            MemorySegment.copy(block, i * width, dst, FLOAT, r * width * 4, len * width);
-        }
+        for (int k = 0; k < t.runs; k++)
+            MemorySegment.copy(block, t.runToken[k] * width, dst, FLOAT, t.runRow[k] * width * 4, t.runLength[k] * width);
     }
 
     /** rows[i][0, hd) = src[at + i * stride, + hd) for i < n (rows hdp apart; padding lanes stay zero). */
