@@ -175,16 +175,7 @@ class AttentionFusionTest {
         if (bias) b.output("dbias", b.add(new Op.AttentionBiasGrad(heads, scale, mask), withGrad, null, null));
         Graph g = Verifier.verify(b.build());
         Map<String, Tensor> inputs = inputs(g, 1);
-        if (mask) { // 0 or -100, as Swin's
-            Tensor m = inputs.get("mask");
-            for (long i = 0; i < m.numel(); i++) m.setFloat(i, m.getFloat(i) > 0.5 ? -100f : 0f);
-        }
-        ParameterStore store = ParameterStore.initialise(g, 0);
-        Map<String, Tensor> interp = run("interp", g, inputs, store), cpu = run("cpu", g, inputs, store), again = run("cpu", g, inputs, store);
-        for (String k : interp.keySet()) {
-            Golden.assertClose(cpu.get(k), interp.get(k), 1e-4, "attention " + config + " cpu vs interp " + k);
-            assertArrayEquals(cpu.get(k).toFloatArray(), again.get(k).toFloatArray(), "cpu is deterministic: " + k);
-        }
+        Map<String, Tensor> cpu = cpuMatchesInterp(g, inputs, "attention " + config);
         if (bias) { // above, attention_grad computed the bias gradient too; alone, attention_bias_grad gives the same bits
             GraphBuilder alone = new GraphBuilder("bias_grad");
             List<Node> copies = withGrad.stream().map(i -> alone.input(((Op.Input) i.op()).inputName(), DType.F32, i.shape())).toList();
@@ -193,6 +184,22 @@ class AttentionFusionTest {
             Map<String, Tensor> single = run("cpu", ga, inputs, ParameterStore.initialise(ga, 0));
             assertArrayEquals(cpu.get("dbias").toFloatArray(), single.get("dbias").toFloatArray(), "paired and alone: " + config);
         }
+    }
+
+    /**
+     * Runs a graph of attention kernels on interp and twice on cpu, with random inputs (a "mask" made 0 or -100, as
+     * Swin's): cpu within 1e-4 of interp, and the same bits both times. Returns the cpu results.
+     */
+    static Map<String, Tensor> cpuMatchesInterp(Graph g, Map<String, Tensor> inputs, String label) {
+        Tensor m = inputs.get("mask");
+        if (m != null) for (long i = 0; i < m.numel(); i++) m.setFloat(i, m.getFloat(i) > 0.5 ? -100f : 0f);
+        ParameterStore store = ParameterStore.initialise(g, 0);
+        Map<String, Tensor> interp = run("interp", g, inputs, store), cpu = run("cpu", g, inputs, store), again = run("cpu", g, inputs, store);
+        for (String k : interp.keySet()) {
+            Golden.assertClose(cpu.get(k), interp.get(k), 1e-4, label + " cpu vs interp " + k);
+            assertArrayEquals(cpu.get(k).toFloatArray(), again.get(k).toFloatArray(), "cpu is deterministic: " + label + " " + k);
+        }
+        return cpu;
     }
 
     /** Forward plus gradients of a weighted-sum loss in every parameter and the input. */

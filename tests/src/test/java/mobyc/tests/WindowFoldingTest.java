@@ -7,7 +7,6 @@ import static mobyc.tests.AttentionFusionTest.run;
 import static mobyc.tests.AttentionFusionTest.swin;
 import static mobyc.tests.AttentionFusionTest.train;
 import static mobyc.tests.AttentionFusionTest.unfused;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -131,17 +130,7 @@ class WindowFoldingTest {
         b.output("dqkv", b.add(new Op.AttentionGrad(heads, scale, true, mask, windows), withGrad, null, null));
         b.output("dbias", b.add(new Op.AttentionBiasGrad(heads, scale, mask, windows), withGrad, null, null));
         Graph g = Verifier.verify(b.build());
-        Map<String, Tensor> in = inputs(g, 1);
-        if (mask) {
-            Tensor m = in.get("mask");
-            for (long i = 0; i < m.numel(); i++) m.setFloat(i, m.getFloat(i) > 0.5 ? -100f : 0f);
-        }
-        ParameterStore store = ParameterStore.initialise(g, 0);
-        Map<String, Tensor> interp = run("interp", g, in, store), cpu = run("cpu", g, in, store), again = run("cpu", g, in, store);
-        for (String k : interp.keySet()) {
-            Golden.assertClose(cpu.get(k), interp.get(k), 1e-4, "windowed " + config + " cpu vs interp " + k);
-            assertArrayEquals(cpu.get(k).toFloatArray(), again.get(k).toFloatArray(), "deterministic: " + k);
-        }
+        AttentionFusionTest.cpuMatchesInterp(g, inputs(g, 1), "windowed " + config);
     }
 
     /** Windows.row is roll(-shift) then partition: token i of window w holds the image row a rolled partition reads. */
