@@ -153,21 +153,24 @@ final class AttentionTiles {
      */
     static void softmaxColumns(float[] s, int n, int np, float[] bias, int bOff, float[] mask, int mOff) {
         for (int c = 0; c < np; c += FL) {
-            FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < n; j++) {
-                int at = j * np + c;
-                FloatVector x = FloatVector.fromArray(F, s, at);
-                if (bias != null) x = x.add(FloatVector.fromArray(F, bias, bOff + at));
-                if (mask != null) x = x.add(FloatVector.fromArray(F, mask, mOff + at));
-                x.intoArray(s, at);
-                max = max.max(x);
+            // four running maxima: one chain of n dependent maxes (several instructions each, for Java's NaN and
+            // signed-zero rules) cost more than the rest of the pass; a max does not depend on the order
+            FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+            int q = 0;
+            for (; q + 4 <= n; q += 4) {
+                m0 = m0.max(scores(s, q * np + c, bias, bOff, mask, mOff));
+                m1 = m1.max(scores(s, (q + 1) * np + c, bias, bOff, mask, mOff));
+                m2 = m2.max(scores(s, (q + 2) * np + c, bias, bOff, mask, mOff));
+                m3 = m3.max(scores(s, (q + 3) * np + c, bias, bOff, mask, mOff));
             }
+            for (; q < n; q++) m0 = m0.max(scores(s, q * np + c, bias, bOff, mask, mOff));
+            FloatVector max = m0.max(m1).max(m2.max(m3));
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < n; j++) {
                 int at = j * np + c;
                 FloatVector x = FloatVector.fromArray(F, s, at).sub(max); // <= 0
                 VectorMask<Float> tiny = x.compare(VectorOperators.LT, FLOOR);
-                x = x.max(FLOOR);
+                x = x.blend(FLOOR, tiny); // the max with FLOOR, by the mask already at hand
                 FloatVector t = x.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
                 FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI_F), x).sub(k.mul(LN2_LO_F)); // k * LN2_HI_F is exact
                 FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f).fma(r, FloatVector.broadcast(F, 8.3334519073e-3f))
@@ -185,6 +188,15 @@ final class AttentionTiles {
                 FloatVector.fromArray(F, s, at).mul(inv).intoArray(s, at);
             }
         }
+    }
+
+    /** s[at..] += bias[bOff + at..] + mask[mOff + at..] (either may be null), stored back and returned. */
+    private static FloatVector scores(float[] s, int at, float[] bias, int bOff, float[] mask, int mOff) {
+        FloatVector x = FloatVector.fromArray(F, s, at);
+        if (bias != null) x = x.add(FloatVector.fromArray(F, bias, bOff + at));
+        if (mask != null) x = x.add(FloatVector.fromArray(F, mask, mOff + at));
+        x.intoArray(s, at);
+        return x;
     }
 
     /**

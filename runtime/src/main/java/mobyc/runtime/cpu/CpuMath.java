@@ -38,7 +38,9 @@ import jdk.incubator.vector.VectorOperators;
  * </ul>
  * Float results are within about 2e-7 relative of interp's correctly rounded ones. tanh, which computes in double,
  * runs in blocks of three passes (arguments, exponential, result): one loop doing all of it would be too big for
- * the JIT to compile into vector code.
+ * the JIT to compile into vector code. Float clamps are a compare and a blend, not max and min: the Vector API's
+ * max and min follow Java's rules for NaN and signed zeros, which cost several instructions a vector on AVX-512
+ * (GELU clamps four times); a NaN lane compares false and stays NaN either way.
  */
 public final class CpuMath {
     private CpuMath() {}
@@ -62,7 +64,8 @@ public final class CpuMath {
         FloatVector c1 = FloatVector.broadcast(F, EXP_C1), c0 = FloatVector.broadcast(F, EXP_C0);
         long i = from;
         for (; i + FL <= to; i += FL) {
-            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE).sub(shift).max(-104f).min(89f); // beyond: 0, infinity
+            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE).sub(shift);
+            x = x.blend(-104f, x.lt(-104f)).blend(89f, x.compare(VectorOperators.GT, 89f)); // beyond: 0, infinity
             FloatVector t = x.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
             FloatVector r = x.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)); // k * LN2_HI_F is exact
             FloatVector p = r.fma(c5, c4).fma(r, c3).fma(r, c2).fma(r, c1).fma(r, c0);
@@ -229,7 +232,7 @@ public final class CpuMath {
             FloatVector series = x.fma(z.fma(T10, T9).fma(z, t8).fma(z, t7).fma(z, t6).fma(z, t5).fma(z, t4).fma(z, t3)
                     .fma(z, t2).fma(z, t1).fma(z, t0m1), x); // x + x (T(x^2) - 1): T0 - 1 is closer in float than T0
             // erfc(a), a = |x| clamped to the fit's range (NaN stays NaN): R = (1 + P) / (1 + 2a), then R exp(-a^2)
-            FloatVector a = x.abs().max(1f).min(ERFC_MAX);
+            FloatVector ax = x.abs(), a = ax.blend(1f, ax.lt(1f)).blend(ERFC_MAX, ax.compare(VectorOperators.GT, ERFC_MAX));
             FloatVector twoA = a.add(a), d = twoA.add(1f), dLo = twoA.sub(d).add(1f); // 1 + 2a = d + dLo exactly (2a >= 1 > 0)
             FloatVector a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1); // one division
             FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
@@ -246,7 +249,7 @@ public final class CpuMath {
             FloatVector erfc = q.fma(w, corr.fma(w, corr)).add(q).mul(s1).mul(s2); // (q + corr)(1 + w) 2^k, 2^k as two normal factors
             FloatVector big = one.sub(erfc);
             big = big.blend(big.neg(), x.lt(0f));
-            big.blend(series, x.abs().lt(1f)).intoMemorySegment(out, i << 2, LE);
+            big.blend(series, ax.lt(1f)).intoMemorySegment(out, i << 2, LE);
         }
         return i;
     }
@@ -272,9 +275,11 @@ public final class CpuMath {
             FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
             FloatVector small = hx.fma(erfU, hx);
             // G: xa = |x| clamped to the fit's range (NaN stays NaN), 2a = xa sqrt 2 = twoA + twoALo
-            FloatVector xa = x.abs().max(ERFC_MIN * SQRT2_HI).min(ERFC_MAX * SQRT2_HI);
+            FloatVector ax = x.abs();
+            FloatVector xa = ax.blend(ERFC_MIN * SQRT2_HI, ax.lt(ERFC_MIN * SQRT2_HI)).blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
             FloatVector twoA = xa.mul(SQRT2_HI), twoALo = xa.fma(sqrt2Hi, twoA.neg()).add(xa.mul(SQRT2_LO));
-            FloatVector a = twoA.mul(0.5f), d = twoA.add(1f), dLo = twoA.max(1f).sub(d).add(twoA.min(1f)).add(twoALo); // 1 + 2a = d + dLo
+            FloatVector big = twoA.blend(1f, twoA.lt(1f)), little = twoA.blend(1f, twoA.compare(VectorOperators.GT, 1f)); // max, min with 1
+            FloatVector a = twoA.mul(0.5f), d = twoA.add(1f), dLo = big.sub(d).add(little).add(twoALo); // 1 + 2a = d + dLo
             FloatVector a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1); // one division
             FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
             // n + nLo = m (1 + p) exactly, m = xa/2 (Fast2Sum: m > pm)
@@ -292,7 +297,7 @@ public final class CpuMath {
             FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector g = q.fma(w, corr.fma(w, corr)).add(q).mul(s1).mul(s2); // (q + corr)(1 + w) 2^k
             FloatVector y = x.sub(g).blend(g.neg(), x.lt(0f));
-            y = y.blend(small, x.abs().lt(ERFC_MIN * SQRT2_HI));
+            y = y.blend(small, ax.lt(ERFC_MIN * SQRT2_HI));
             y = y.blend(x, x.eq(0f)); // -0 stays -0
             y.blend(Float.NaN, x.eq(Float.NEGATIVE_INFINITY)) // -inf (1 + erf(-inf)) = -inf * 0, as interp
                     .intoMemorySegment(out, i << 2, LE);
@@ -320,7 +325,7 @@ public final class CpuMath {
             FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
             FloatVector smallPhi = erfU.fma(0.5f, 0.5f);
             // E = exp(-x^2/2) for |x| up to the fit's end (beyond, E underflows to 0 either way)
-            FloatVector xe = x.abs().min(ERFC_MAX * SQRT2_HI);
+            FloatVector ax = x.abs(), xe = ax.blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
             FloatVector sq = xe.mul(xe), sqLo = xe.fma(xe, sq.neg());
             FloatVector zh = sq.mul(-0.5f), t = zh.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
             FloatVector e = zh.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)).sub(sqLo.mul(0.5f));
@@ -331,11 +336,11 @@ public final class CpuMath {
             FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector bigE = w.add(1f).mul(s1).mul(s2); // exp(-x^2/2), 2^k as two normal factors
             // erfc(a), a = |u| clamped to the fit's range: (1 + P(s)) / (1 + 2a) E
-            FloatVector a = x.abs().mul(SQRT1_2_F).max(ERFC_MIN).min(ERFC_MAX);
+            FloatVector au = ax.mul(SQRT1_2_F), a = au.blend(ERFC_MIN, au.lt(ERFC_MIN)).blend(ERFC_MAX, au.compare(VectorOperators.GT, ERFC_MAX));
             FloatVector d = a.add(a).add(1f), a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1);
             FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
             FloatVector halfErfc = p.add(1f).mul(v).mul(bigE).mul(0.5f);
-            FloatVector phi = halfErfc.blend(one.sub(halfErfc), x.compare(VectorOperators.GT, 0f)).blend(smallPhi, x.abs().lt(ERFC_MIN * SQRT2_HI));
+            FloatVector phi = halfErfc.blend(one.sub(halfErfc), x.compare(VectorOperators.GT, 0f)).blend(smallPhi, ax.lt(ERFC_MIN * SQRT2_HI));
             phi.add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(out, i << 2, LE);
         }
         return i;
