@@ -122,7 +122,9 @@ final class TrainCommand implements Callable<Integer> {
                             micro, seed, be, emaMomentum, knnEvery, knnK, knnTemperature, workers, msg -> { err.println(msg); err.flush(); })
                     : new ClassifierTask(trainGraph.graph(), evalGraph.graph(), train, test, micro, seed, be);
             Trainer.Outcome o = new Trainer(cfg, task, be, stdout).run();
-            stdout.printf(Locale.ROOT, "done: %d steps, loss %.4f -> %.4f%s; weights in %s%n", o.steps(), o.firstLoss(), o.lastLoss(),
+            String losses = Double.isNaN(o.firstLoss()) // no step ran: the checkpoint was already at the end (a run stops at a non-finite loss)
+                    ? "none left to run" : String.format(Locale.ROOT, "loss %.4f -> %.4f", o.firstLoss(), o.lastLoss());
+            stdout.printf(Locale.ROOT, "done: %d steps, %s%s; weights in %s%n", o.steps(), losses,
                     o.summary() == null ? "" : ", " + o.summary(), o.out().resolve("weights.safetensors"));
         } catch (CheckpointException | WeightsException | IllegalArgumentException | DataException e) {
             throw new UserError(e.getMessage());

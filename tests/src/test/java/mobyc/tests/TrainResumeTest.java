@@ -95,6 +95,9 @@ class TrainResumeTest {
         assertEquals(0, s.status(), s::toString);
         assertTrue(s.out().contains("skipped checkpoint") && s.out().contains(newest.getFileName().toString()) && s.out().contains("truncated"), s::toString);
         assertTrue(s.out().contains("resumed from step 2"), s::toString);
+        Cli again = Cli.run(resume.toArray(String[]::new)); // the run is complete: nothing left, and no "loss NaN -> NaN"
+        assertEquals(0, again.status(), again::toString);
+        assertTrue(again.out().contains("done: 4 steps, none left to run") && !again.out().contains("NaN"), again::toString);
         File[] files = out.resolve("checkpoints").toFile().listFiles((d, n) -> n.contains(".tmp"));
         assertEquals(0, files == null ? 0 : files.length, "no temporary files are left behind");
     }
