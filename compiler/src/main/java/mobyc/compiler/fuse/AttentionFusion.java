@@ -1,8 +1,10 @@
 package mobyc.compiler.fuse;
 
+import static mobyc.compiler.fuse.Readers.isPermute;
+import static mobyc.compiler.fuse.Readers.only;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,10 +46,7 @@ public final class AttentionFusion {
     private record Match(Node out, Op.Attention op, Node qkv, Node bias, Node mask) {}
 
     public static Graph run(Graph g) {
-        Map<Node, List<Node>> users = g.users();
-        // an output or update reads its value too (null stands for that reader): such intermediates stay
-        g.outputs().values().forEach(v -> users.get(v).add(null));
-        g.updates().values().forEach(v -> users.get(v).add(null));
+        Map<Node, List<Node>> users = Readers.of(g);
         Map<Node, Match> matches = new HashMap<>();
         for (Node n : g.nodes()) {
             if (!(n.op() instanceof Op.Softmax)) continue;
@@ -172,11 +171,6 @@ public final class AttentionFusion {
         return t;
     }
 
-    /** The single reader of {@code n}, or null when it has none or several. */
-    private static Node only(Map<Node, List<Node>> users, Node n) {
-        List<Node> u = users.get(n);
-        return u != null && u.size() == 1 ? u.getFirst() : null;
-    }
 
     private static boolean isAdd(Node n) { return n.op() instanceof Op.Binary b && b.fn() == Op.BinaryFn.ADD && f32(n); }
 
@@ -184,9 +178,6 @@ public final class AttentionFusion {
 
     private static boolean f32(Node n) { return n.dtype() == DType.F32; }
 
-    private static boolean isPermute(Node n, int... perm) {
-        return n.op() instanceof Op.Permute p && Arrays.equals(p.perm(), perm);
-    }
 
     /** Whether {@code n} depends on no parameter, input, state or random number. */
     private static boolean constantOnly(Node n) {

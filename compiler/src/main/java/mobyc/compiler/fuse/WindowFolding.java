@@ -1,7 +1,9 @@
 package mobyc.compiler.fuse;
 
+import static mobyc.compiler.fuse.Readers.isPermute;
+import static mobyc.compiler.fuse.Readers.only;
+
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -56,9 +58,7 @@ public final class WindowFolding {
     private record Match(Node attention, Node image, Linear qkv, Linear proj, Node last, Op.Windows windows, Set<Node> inner) {}
 
     public static Graph run(Graph g) {
-        Map<Node, List<Node>> users = g.users();
-        g.outputs().values().forEach(v -> users.get(v).add(null));
-        g.updates().values().forEach(v -> users.get(v).add(null));
+        Map<Node, List<Node>> users = Readers.of(g);
         Map<Node, Match> byAttention = new HashMap<>(), byLast = new HashMap<>();
         Set<Node> dropped = new HashSet<>();
         for (Node n : g.nodes()) {
@@ -196,12 +196,7 @@ public final class WindowFolding {
         return true;
     }
 
-    private static Node only(Map<Node, List<Node>> users, Node n) {
-        List<Node> u = users.get(n);
-        return u != null && u.size() == 1 ? u.getFirst() : null;
-    }
 
     private static boolean isAdd(Node n) { return n.op() instanceof Op.Binary b && b.fn() == Op.BinaryFn.ADD; }
 
-    private static boolean isPermute(Node n, int... perm) { return n.op() instanceof Op.Permute p && Arrays.equals(p.perm(), perm); }
 }
