@@ -16,7 +16,7 @@ final class Kernel6x2 {
     /** Floats per vector, and per k step of the packed panels. */
     private static final int V = S.length(), B_STEP = VECTORS * V;
 
-    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, float[] init, int io) {
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, int to, int ts, float[] init, int io) {
         FloatVector c00, c01;
         if (init == null) {
             c00 = FloatVector.zero(S);
@@ -47,17 +47,17 @@ final class Kernel6x2 {
             FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5 * ar]);
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
         }
-        c00.intoArray(t, 0 * V);
-        c01.intoArray(t, 1 * V);
-        c10.intoArray(t, 2 * V);
-        c11.intoArray(t, 3 * V);
-        c20.intoArray(t, 4 * V);
-        c21.intoArray(t, 5 * V);
-        c30.intoArray(t, 6 * V);
-        c31.intoArray(t, 7 * V);
-        c40.intoArray(t, 8 * V);
-        c41.intoArray(t, 9 * V);
-        c50.intoArray(t, 10 * V);
-        c51.intoArray(t, 11 * V);
+        c00.intoArray(t, to);
+        c01.intoArray(t, to + 1 * V);
+        c10.intoArray(t, to + 1 * ts);
+        c11.intoArray(t, to + 1 * ts + 1 * V);
+        c20.intoArray(t, to + 2 * ts);
+        c21.intoArray(t, to + 2 * ts + 1 * V);
+        c30.intoArray(t, to + 3 * ts);
+        c31.intoArray(t, to + 3 * ts + 1 * V);
+        c40.intoArray(t, to + 4 * ts);
+        c41.intoArray(t, to + 4 * ts + 1 * V);
+        c50.intoArray(t, to + 5 * ts);
+        c51.intoArray(t, to + 5 * ts + 1 * V);
     }
 }

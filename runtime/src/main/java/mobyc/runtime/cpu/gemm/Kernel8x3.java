@@ -16,7 +16,7 @@ final class Kernel8x3 {
     /** Floats per vector, and per k step of the packed panels. */
     private static final int V = S.length(), B_STEP = VECTORS * V;
 
-    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, float[] init, int io) {
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, int to, int ts, float[] init, int io) {
         FloatVector c00, c01, c02;
         if (init == null) {
             c00 = FloatVector.zero(S);
@@ -56,29 +56,29 @@ final class Kernel8x3 {
             FloatVector a7 = FloatVector.broadcast(S, ap[ao + 7 * ar]);
             c70 = b0.fma(a7, c70); c71 = b1.fma(a7, c71); c72 = b2.fma(a7, c72);
         }
-        c00.intoArray(t, 0 * V);
-        c01.intoArray(t, 1 * V);
-        c02.intoArray(t, 2 * V);
-        c10.intoArray(t, 3 * V);
-        c11.intoArray(t, 4 * V);
-        c12.intoArray(t, 5 * V);
-        c20.intoArray(t, 6 * V);
-        c21.intoArray(t, 7 * V);
-        c22.intoArray(t, 8 * V);
-        c30.intoArray(t, 9 * V);
-        c31.intoArray(t, 10 * V);
-        c32.intoArray(t, 11 * V);
-        c40.intoArray(t, 12 * V);
-        c41.intoArray(t, 13 * V);
-        c42.intoArray(t, 14 * V);
-        c50.intoArray(t, 15 * V);
-        c51.intoArray(t, 16 * V);
-        c52.intoArray(t, 17 * V);
-        c60.intoArray(t, 18 * V);
-        c61.intoArray(t, 19 * V);
-        c62.intoArray(t, 20 * V);
-        c70.intoArray(t, 21 * V);
-        c71.intoArray(t, 22 * V);
-        c72.intoArray(t, 23 * V);
+        c00.intoArray(t, to);
+        c01.intoArray(t, to + 1 * V);
+        c02.intoArray(t, to + 2 * V);
+        c10.intoArray(t, to + 1 * ts);
+        c11.intoArray(t, to + 1 * ts + 1 * V);
+        c12.intoArray(t, to + 1 * ts + 2 * V);
+        c20.intoArray(t, to + 2 * ts);
+        c21.intoArray(t, to + 2 * ts + 1 * V);
+        c22.intoArray(t, to + 2 * ts + 2 * V);
+        c30.intoArray(t, to + 3 * ts);
+        c31.intoArray(t, to + 3 * ts + 1 * V);
+        c32.intoArray(t, to + 3 * ts + 2 * V);
+        c40.intoArray(t, to + 4 * ts);
+        c41.intoArray(t, to + 4 * ts + 1 * V);
+        c42.intoArray(t, to + 4 * ts + 2 * V);
+        c50.intoArray(t, to + 5 * ts);
+        c51.intoArray(t, to + 5 * ts + 1 * V);
+        c52.intoArray(t, to + 5 * ts + 2 * V);
+        c60.intoArray(t, to + 6 * ts);
+        c61.intoArray(t, to + 6 * ts + 1 * V);
+        c62.intoArray(t, to + 6 * ts + 2 * V);
+        c70.intoArray(t, to + 7 * ts);
+        c71.intoArray(t, to + 7 * ts + 1 * V);
+        c72.intoArray(t, to + 7 * ts + 2 * V);
     }
 }

@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors get boxed and the kernel allocates; past C1's register limit it stays interpreted, at about 1 GFLOP/s,
  * until C2 gets to it. So alpha is folded into the packed A, beta into C before the first k block (see
  * {@link VectorGemm}).
- * <p>Everything the kernels touch is a Java array: the packed panels, and the tile they write, which
- * {@link #store} then copies into C with bulk copies. Vector loads and stores on memory segments are compiled
+ * <p>Everything the kernels touch is a Java array: the packed panels, and the strip of tiles they write, which
+ * {@link #store} then copies into C with bulk copies, a row of the strip (or the whole strip) at a time. Vector loads and stores on memory segments are compiled
  * from a type profile shared by every caller in the process: once any code has used them on a heap segment (the
  * Vector API's own fallback for {@code reinterpretAsInts} does, while it runs interpreted), C2 compiles them
  * without the intrinsic, boxing every vector. In a MoBY step that left this kernel at 30-45 GFLOP/s against 200-300
@@ -33,35 +33,41 @@ final class MicroKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /**
-     * {@code tile[0..MR*NR) = Apanel * Bpanel} (row stride NR): the product of the A micro-panel at float index
-     * {@code a} of {@code ap} and the packed B micro-panel at {@code b} of {@code bp} over {@code kc} steps. Element
+     * The MR x NR product of the A micro-panel at float index {@code a} of {@code ap} and the packed B micro-panel at
+     * {@code b} of {@code bp} over {@code kc} steps, written into {@code t}: row r at {@code t[to + r*ts ..)}. Element
      * (row r, step p) of the A panel is at {@code a + p*as + r*ar} (the layouts of {@link Packing#aLayout}). With
      * {@code init} not null, every row of the tile starts from {@code init[io .. io + NR)} (a bias) instead of zero.
      */
-    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] tile, float[] init, int io) {
-        if (WIDE) Kernel8x3.kernel(ap, a, as, ar, bp, b, kc, tile, init, io);
-        else Kernel6x2.kernel(ap, a, as, ar, bp, b, kc, tile, init, io);
+    static void kernel(float[] ap, int a, int as, int ar, float[] bp, int b, int kc, float[] t, int to, int ts,
+                       float[] init, int io) {
+        if (WIDE) Kernel8x3.kernel(ap, a, as, ar, bp, b, kc, t, to, ts, init, io);
+        else Kernel6x2.kernel(ap, a, as, ar, bp, b, kc, t, to, ts, init, io);
     }
 
     /**
-     * {@code C = tile}, or {@code C += tile} when {@code add}, for the top-left {@code mr x nr} corner of a tile; C's
-     * corner starts at float index {@code c} of {@code cs}, rows {@code ldc} floats apart. {@code row} is scratch of at
-     * least NR floats.
+     * {@code C = strip}, or {@code C += strip} when {@code add}, for {@code rows x cols} of a strip of tiles whose rows
+     * are {@code ts} floats apart; C's corner starts at float index {@code c} of {@code cs}, rows {@code ldc} floats
+     * apart. One bulk copy a row, or one for the whole block where both are dense. {@code row} is scratch of at least
+     * {@code cols} floats.
      */
-    static void store(float[] tile, int mr, int nr, MemorySegment cs, long c, long ldc, boolean add, float[] row) {
-        for (int r = 0; r < mr; r++) {
+    static void store(float[] strip, int ts, int rows, int cols, MemorySegment cs, long c, long ldc, boolean add, float[] row) {
+        if (!add && ts == cols && ldc == cols) {
+            MemorySegment.copy(strip, 0, cs, F, c * Float.BYTES, rows * cols);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
             long at = (c + r * ldc) * Float.BYTES;
-            int t = r * NR;
+            int t = r * ts;
             if (!add) {
-                MemorySegment.copy(tile, t, cs, F, at, nr);
+                MemorySegment.copy(strip, t, cs, F, at, cols);
                 continue;
             }
-            MemorySegment.copy(cs, F, at, row, 0, nr);
+            MemorySegment.copy(cs, F, at, row, 0, cols);
             int j = 0;
-            for (; j <= nr - S.length(); j += S.length())
-                FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, tile, t + j)).intoArray(row, j);
-            for (; j < nr; j++) row[j] += tile[t + j];
-            MemorySegment.copy(row, 0, cs, F, at, nr);
+            for (; j <= cols - S.length(); j += S.length())
+                FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, strip, t + j)).intoArray(row, j);
+            for (; j < cols; j++) row[j] += strip[t + j];
+            MemorySegment.copy(row, 0, cs, F, at, cols);
         }
     }
 }

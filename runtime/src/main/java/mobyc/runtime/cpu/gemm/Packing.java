@@ -44,7 +44,14 @@ final class Packing {
             if (alpha != 1f) for (int d = 0; d < kc * mc; d++) dst[d] *= alpha;
             return;
         }
-        // Stored m x k: MR row runs along k, copied as they are (the kernel reads the panel row-major).
+        // Stored m x k: MR row runs along k, copied as they are (the kernel reads the panel row-major). Whole rows that
+        // abut (lda == kc: all of k in one block) are the packed layout already: one copy for the block.
+        if (o.lda() == kc) {
+            MemorySegment.copy(a, IN, (o.aOffset() + (long) i0 * kc) * Float.BYTES, dst, 0, mc * kc);
+            if (alpha != 1f) for (int d = 0; d < mc * kc; d++) dst[d] *= alpha;
+            Arrays.fill(dst, mc * kc, panels * MR * kc, 0f);
+            return;
+        }
         for (int q = 0; q < panels; q++) {
             int rows = Math.min(MR, mc - q * MR), panel = q * kc * MR;
             stageRuns(a, o.aOffset() + (long) (i0 + q * MR) * o.lda() + p0, o.lda(), rows, kc, dst, panel);

@@ -43,6 +43,12 @@ public final class VectorGemm implements Gemm {
     static final int NC = blockSize("nc", 3072, NR);
     /** Below this many multiply-adds (m*n*k) the call stays on the calling thread. */
     static final long PARALLEL_MIN = 1L << 21;
+    /**
+     * Columns of C the kernel's tiles are gathered in before they are stored (a whole number of micro-panels): one
+     * bulk copy a row of the strip instead of one a row of every tile (a tile of a k = 48 product is a few hundred
+     * nanoseconds of arithmetic, and a copy costs tens).
+     */
+    static final int STRIP = 8 * NR;
     /** Row parts per thread, at most, when C is split by rows. */
     static final int ROW_PARTS = 4;
 
@@ -231,6 +237,8 @@ public final class VectorGemm implements Gemm {
         float[] packedA = s.a(Packing.aFloats(mcMax, kcMax));
         float[] packedB = s.b(roundUp(ncMax, NR) * kcMax);
         float[] stage = s.stage(Packing.stageFloats(kcMax, ncMax));
+        int width = Math.min(roundUp(ncMax, NR), STRIP);
+        float[] strip = s.strip(roundUp(mcMax, MR) * width);
         // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
         boolean overwrite = o.beta() == 0f;
         if (!overwrite && o.beta() != 1f) scale(o, i0, i1, j0, j1);
@@ -244,14 +252,17 @@ public final class VectorGemm implements Gemm {
                     int mc = Math.min(MC, i1 - ic);
                     Packing.packA(o, ic, mc, pc, kc, packedA);
                     Packing.ALayout la = Packing.aLayout(o, mc, kc);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr), bPanel = (jr / NR) * kc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc, s.tile,
-                                    accumulate ? null : o.bias(), jc + jr);
-                            long cAt = o.cOffset() + (long) (ic + ir) * o.ldc() + jc + jr;
-                            MicroKernel.store(s.tile, Math.min(MR, mc - ir), nr, o.c(), cAt, o.ldc(), accumulate, s.row);
+                    // Strips of up to STRIP columns: every tile of a strip, then the strip into C, a row at a time.
+                    for (int jw = 0; jw < nc; jw += width) {
+                        int cols = Math.min(width, nc - jw);
+                        for (int jr = jw; jr < jw + cols; jr += NR) {
+                            int bPanel = (jr / NR) * kc * NR;
+                            for (int ir = 0; ir < mc; ir += MR)
+                                MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc,
+                                        strip, ir * width + jr - jw, width, accumulate ? null : o.bias(), jc + jr);
                         }
+                        MicroKernel.store(strip, width, mc, cols, o.c(), o.cOffset() + (long) ic * o.ldc() + jc + jw, o.ldc(),
+                                accumulate, s.row);
                     }
                 }
             }
@@ -277,8 +288,13 @@ public final class VectorGemm implements Gemm {
      * KC x NC) and then reused; collected with the thread.
      */
     private static final class Scratch {
-        private final float[] tile = new float[MR * NR], row = new float[NR];
-        private float[] a = new float[0], b = new float[0], stage = new float[0];
+        private final float[] row = new float[STRIP];
+        private float[] a = new float[0], b = new float[0], stage = new float[0], strip = new float[0];
+
+        float[] strip(int floats) {
+            if (strip.length < floats) strip = new float[floats];
+            return strip;
+        }
 
         float[] a(int floats) {
             if (a.length < floats) a = new float[floats];

@@ -25,24 +25,32 @@ final class GemmCheck {
     /** Alpha/beta pairs the grid cycles through: plain, accumulate, general, overwrite with scaling. */
     static final float[][] SCALES = {{1f, 0f}, {1f, 1f}, {0.5f, -2f}, {-1.5f, 0.25f}, {2f, 0f}};
 
-    /** {@code heap}: operands in float[]-backed segments; {@code confined}: in a confined arena (serial path). */
+    /**
+     * {@code heap}: operands in float[]-backed segments; {@code confined}: in a confined arena (serial path);
+     * {@code dense}: every leading dimension is the row length (rows abut, as in a tensor), else a random 0-3 wider.
+     */
     record Case(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta, long seed,
-                boolean heap, boolean confined) {
+                boolean heap, boolean confined, boolean dense) {
         Case(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta, long seed, boolean heap) {
-            this(transA, transB, m, n, k, alpha, beta, seed, heap, false);
+            this(transA, transB, m, n, k, alpha, beta, seed, heap, false, false);
+        }
+
+        Case(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta, long seed, boolean heap,
+             boolean confined) {
+            this(transA, transB, m, n, k, alpha, beta, seed, heap, confined, false);
         }
 
         @Override public String toString() {
             return (transA ? "A^T" : "A") + "*" + (transB ? "B^T" : "B") + " m=" + m + " n=" + n + " k=" + k
                     + " alpha=" + alpha + " beta=" + beta + " seed=" + seed + (heap ? " heap" : "")
-                    + (confined ? " confined" : "");
+                    + (confined ? " confined" : "") + (dense ? " dense" : "");
         }
     }
 
     /** A stored matrix: rows x cols at {@code offset} with leading dimension {@code ld}. */
     private record Stored(MemorySegment seg, long offset, int ld, int rows, int cols) {
-        static Stored random(Arena arena, boolean heap, int rows, int cols, Random rnd) {
-            int ld = Math.max(1, cols) + rnd.nextInt(4);
+        static Stored random(Arena arena, boolean heap, boolean dense, int rows, int cols, Random rnd) {
+            int ld = Math.max(1, cols) + (dense ? 0 : rnd.nextInt(4));
             long offset = rnd.nextInt(6);
             long size = rows == 0 ? offset : offset + (long) (rows - 1) * ld + cols;
             MemorySegment seg = heap ? MemorySegment.ofArray(new float[(int) size])
@@ -78,9 +86,9 @@ final class GemmCheck {
     static void check(Case c, boolean nanC, Gemm... gemms) {
         Random rnd = new Random(c.seed());
         try (Arena arena = c.confined() ? Arena.ofConfined() : Arena.ofShared()) {
-            Stored a = Stored.random(arena, c.heap(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
-            Stored b = Stored.random(arena, c.heap(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
-            Stored before = Stored.random(arena, c.heap(), c.m(), c.n(), rnd);
+            Stored a = Stored.random(arena, c.heap(), c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
+            Stored b = Stored.random(arena, c.heap(), c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
+            Stored before = Stored.random(arena, c.heap(), c.dense(), c.m(), c.n(), rnd);
             if (nanC) {
                 for (long i = 0; i < before.seg().byteSize() / Float.BYTES; i++)
                     if (before.inWindow(i)) before.seg().setAtIndex(F, i, Float.NaN);
@@ -109,10 +117,10 @@ final class GemmCheck {
     static void checkBias(Case c, Gemm... gemms) {
         Random rnd = new Random(c.seed());
         try (Arena arena = Arena.ofShared()) {
-            Stored a = Stored.random(arena, false, c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
-            Stored b = Stored.random(arena, false, c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
-            Stored bias = Stored.random(arena, false, 1, c.n(), rnd);
-            Stored before = Stored.random(arena, false, c.m(), c.n(), rnd);
+            Stored a = Stored.random(arena, false, c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
+            Stored b = Stored.random(arena, false, c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
+            Stored bias = Stored.random(arena, false, false, 1, c.n(), rnd);
+            Stored before = Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd);
             for (long i = 0; i < before.seg().byteSize() / Float.BYTES; i++)
                 if (before.inWindow(i)) before.seg().setAtIndex(F, i, Float.NaN);
             Stored want = before.copy(arena, false), mag = before.copy(arena, true);

@@ -40,6 +40,26 @@ class VectorGemmTest {
         GemmCheck.biasGrid(transA, transB, POOLED, SERIAL, THREE_WAY, new ScalarGemm());
     }
 
+    /**
+     * Operands whose rows abut, as tensors': A's rows packed in one copy (all of k in one block), tiles gathered in
+     * strips and a strip stored in one copy where C's rows are whole strips (n a multiple of the micro-panel, up to
+     * the strip), several strips a row (n = 1000), k past one block (600: accumulating strips), with the bias too.
+     */
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void denseOperandsMatchScalar(boolean transA, boolean transB) {
+        int nr = MicroKernel.NR;
+        long seed = 40;
+        for (int m : new int[] {1, 13, 207})
+            for (int n : new int[] {nr, 2 * nr, VectorGemm.STRIP, VectorGemm.STRIP + nr, 1000})
+                for (int k : new int[] {48, 600}) {
+                    if (n == 1000 && k == 600) continue; // the scalar oracle is slow; several strips and several k blocks are each covered
+                    float[] ab = GemmCheck.SCALES[(int) (seed % GemmCheck.SCALES.length)];
+                    GemmCheck.check(new GemmCheck.Case(transA, transB, m, n, k, ab[0], ab[1], seed++, false, false, true), false, POOLED, SERIAL);
+                    if (m == 207) GemmCheck.checkBias(new GemmCheck.Case(transA, transB, m, n, k, 1f, 0f, seed++, false, false, true), POOLED);
+                }
+    }
+
     /** Small C, long k: cut into k slices (on one thread as on several), beta and the bias only in the first. */
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
