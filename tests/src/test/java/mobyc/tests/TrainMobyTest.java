@@ -64,12 +64,12 @@ class TrainMobyTest {
         // linear evaluation of the pre-trained encoder: the head learns, the backbone stays frozen
         Path lin = tmp.resolve("linear");
         Cli l = Cli.run("eval", "linear", Path.of("src/test/resources/moby_tiny.moby").toString(), "--weights", out.toString(),
-                "--epochs", "2", "--batch", "32", "--lr", "16", "--train-limit", "640", "--test-limit", "200", "--no-progress", "--workers", "2",
+                "--epochs", "6", "--batch", "32", "--lr", "16", "--train-limit", "640", "--test-limit", "200", "--no-progress", "--workers", "2",
                 "--out", lin.toString(), "--json", tmp.resolve("linear.json").toString());
         assertEquals(0, l.status(), l::toString);
         JsonNode result = json.readTree(tmp.resolve("linear.json").toFile());
         System.out.printf("MoBY tiny: linear top-1 %.1f%%%n", result.get("linear_top1").asDouble());
-        assertTrue(result.get("linear_top1").asDouble() > 18, "the linear head beats chance (10%): " + result);
+        assertTrue(result.get("linear_top1").asDouble() > 20, "the linear head beats chance (10%) twice over: " + result);
         var pre = mobyc.runtime.io.SafeTensors.read(out.resolve("weights.safetensors"));
         var after = mobyc.runtime.io.SafeTensors.read(lin.resolve("weights.safetensors"));
         assertTrue(after.containsKey("head.weight"), after.keySet()::toString);
