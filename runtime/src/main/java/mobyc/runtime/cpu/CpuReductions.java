@@ -19,7 +19,9 @@ import mobyc.runtime.Tensor;
  *   <li>everything reduced: fixed 64K-element chunks reduced in parallel, then combined in order;</li>
  *   <li>the last group reduced: each output is a sum of contiguous runs (a vector loop each), in parallel over outputs;</li>
  *   <li>the last group kept: each output row accumulates input rows, vectorised across its columns, in parallel over
- *       rows and column blocks.</li>
+ *       rows and column blocks; where that leaves too few items to share (a bias gradient: one output row, a few
+ *       column blocks, tens of thousands of input rows) the input rows are cut into fixed chunks instead, each
+ *       chunk's column sums taken along whole rows, and the chunks added in order.</li>
  * </ul>
  * Sums accumulate in double as interp's do, so results agree to the last bit or two whatever the order; max
  * propagates NaN.
@@ -30,6 +32,11 @@ final class CpuReductions {
     private static final long CHUNK = 1 << 16;
     /** Columns accumulated together in the last-group-kept case. */
     private static final int SUM_BLOCK = 4 * DL, MAX_BLOCK = 2 * FL;
+    /**
+     * Input rows a chunk of {@link #byRowChunks} sums, and the fewest (output row, column block) items below which it
+     * is used: both from the shape alone, so the sums do not depend on the number of threads.
+     */
+    private static final int ROW_CHUNK = 512, FEW_ITEMS = 8;
 
     static void reduce(Op.Reduce r, Tensor x, Tensor out) {
         long[] shape = x.shape();
@@ -135,6 +142,10 @@ final class CpuReductions {
         long q = Shapes.numel(red[0]);
         int block = fn == Op.ReduceFn.MAX ? MAX_BLOCK : SUM_BLOCK;
         long blocks = Parallel.ceilDiv(length, block);
+        if (fn != Op.ReduceFn.MAX && rows * blocks < FEW_ITEMS && q >= 2L * ROW_CHUNK) {
+            byRowChunks(fn, xs, os, rows, kept, red, length, count);
+            return;
+        }
         Parallel.forItems(rows * blocks, q * block, (from, to) -> {
             Odometer outer = new Odometer(kept[0], kept[1]), inner = new Odometer(red[0], red[1]);
             for (long item = from; item < to; item++) {
@@ -144,6 +155,44 @@ final class CpuReductions {
                 else sumColumns(xs, base, inner, q, width, os, dst, fn == Op.ReduceFn.MEAN ? count : 0);
             }
         });
+    }
+
+    /**
+     * byColumns for a few output rows gathering many input rows: the q input rows of each output row in chunks of
+     * {@link #ROW_CHUNK}, in parallel over (output row, chunk); a chunk adds whole input rows (contiguous reads,
+     * every column at once) into its own row of double partial sums, and the chunks are then added in order. Split by
+     * column blocks instead, every thread would stream through the whole input for a slice of each row: a [32768, 48]
+     * bias gradient made two items, one of 32 columns and one of 16.
+     */
+    private static void byRowChunks(Op.ReduceFn fn, MemorySegment xs, MemorySegment os, long rows,
+                                    long[][] kept, long[][] red, long length, long count) {
+        long q = Shapes.numel(red[0]);
+        int chunks = (int) Parallel.ceilDiv(q, ROW_CHUNK), len = (int) length;
+        double[] partial = new double[Math.toIntExact(rows * chunks * len)];
+        Parallel.forItems(rows * chunks, (long) ROW_CHUNK * length, (from, to) -> {
+            Odometer outer = new Odometer(kept[0], kept[1]), inner = new Odometer(red[0], red[1]);
+            for (long item = from; item < to; item++) {
+                long p = item / chunks, k0 = item % chunks * ROW_CHUNK, k1 = Math.min(q, k0 + ROW_CHUNK);
+                long base = outer.seek(p), off = inner.seek(k0);
+                for (long k = k0; k < k1; k++, off = inner.next()) addRow(xs, base + off, partial, (int) item * len, len);
+            }
+        });
+        for (long p = 0; p < rows; p++)
+            for (int c = 0; c < len; c++) {
+                double sum = 0;
+                for (int ch = 0; ch < chunks; ch++) sum += partial[(int) (p * chunks + ch) * len + c];
+                Simd.set(os, p * length + c, (float) (fn == Op.ReduceFn.MEAN ? sum / count : sum));
+            }
+    }
+
+    /** {@code acc[at .. at + len) += x[from .. from + len)}, in double. */
+    private static void addRow(MemorySegment xs, long from, double[] acc, int at, int len) {
+        int c = 0;
+        for (; c + DL <= len; c += DL)
+            DoubleVector.fromArray(Simd.D, acc, at + c)
+                    .add(FloatVector.fromMemorySegment(Simd.H, xs, (from + c) << 2, Simd.LE).convertShape(VectorOperators.F2D, Simd.D, 0))
+                    .intoArray(acc, at + c);
+        for (; c < len; c++) acc[at + c] += Simd.get(xs, from + c);
     }
 
     /** Column sums of {@code width} columns over q rows; divided by {@code divisor} when it is not 0. */

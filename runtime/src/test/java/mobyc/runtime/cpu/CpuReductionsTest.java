@@ -34,6 +34,10 @@ class CpuReductionsTest {
         {shape(2, 3, 4), new int[] {0, 1, 2}},
         {shape(64, 70, 33), new int[] {0, 1}},
         {shape(128, 1030), new int[] {1}},
+        // many rows into one: chunks of rows (bias gradients), whole and partial chunks, columns past the vectors
+        {shape(2, 1100, 48), new int[] {0, 1}},
+        {shape(3000, 5), new int[] {0}},
+        {shape(1500, 2, 37), new int[] {0}},
     };
 
     @ParameterizedTest
