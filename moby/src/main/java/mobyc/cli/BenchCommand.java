@@ -1,35 +1,10 @@
 package mobyc.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import mobyc.compiler.autodiff.Autodiff;
-import mobyc.compiler.ir.Flops;
-import mobyc.compiler.ir.Graph;
-import mobyc.compiler.ir.Init;
-import mobyc.compiler.ir.Node;
-import mobyc.compiler.ir.Op;
-import mobyc.compiler.lower.Lower;
-import mobyc.dsl.Compilation;
-import mobyc.dsl.Frontend;
-import mobyc.dsl.diag.Diagnostics;
-import mobyc.dsl.eval.Value;
-import mobyc.runtime.Backend;
-import mobyc.runtime.Executable;
-import mobyc.runtime.Initializers;
 import mobyc.runtime.KernelProfile;
-import mobyc.runtime.ParameterStore;
-import mobyc.runtime.RunContext;
-import mobyc.runtime.Tensor;
-import mobyc.runtime.optim.AdamW;
-import mobyc.runtime.optim.GradClip;
-import mobyc.runtime.optim.ParamGroups;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,11 +12,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code mobyc bench}: whole-workload timings on a backend (kernel benchmarks are JMH, in bench/). */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Time whole workloads on a backend.", subcommands = {BenchCommand.MobyStep.class})
+        description = "Time whole workloads on a backend.", subcommands = {BenchCommand.MobyStep.class, BenchAb.class})
 final class BenchCommand implements Runnable {
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing a workload (moby-step)"); }
+    @Override public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing a workload (moby-step, ab)"); }
 
     /**
      * One full MoBY training step (EMA, both branches on both views, loss, backward, queue update, gradient clipping
@@ -74,72 +49,30 @@ final class BenchCommand implements Runnable {
                 case "swin_t" -> "moby_swin_tiny.moby";
                 default -> throw new UserError("--config is small32 or swin_t, not '" + config + "'");
             };
-            Path path = ExamplesCommand.examplesDir().resolve(file);
-            Diagnostics diags = new Diagnostics();
-            Compilation c = Programs.load(List.of(path), diags, err);
-            long t0 = System.nanoTime();
-            Frontend.Built b = Programs.build(c, new Frontend.Request(ForwardCommand.lastModule(c, path), "forward",
-                    Map.of("batch", new Value.IntV(batch)), true), err);
-            Graph g = Autodiff.differentiate(b.graph(), "out");
-            Backend be = ForwardCommand.selectBackend(backend);
-            Executable exe = be.compile(Lower.lower(g));
-            double compileS = (System.nanoTime() - t0) / 1e9;
-            double flops = 0;
-            for (Node n : g.nodes()) flops += Flops.of(n).evaluate(Map.of());
-            ParameterStore store = ParameterStore.initialise(g, 0);
-            List<Tensor> params = new ArrayList<>(store.params().values()), grads = new ArrayList<>();
-            AdamW opt = new AdamW(ParamGroups.of(store.params()), 0.9, 0.999, 1e-8, 0.05);
-            Map<String, Tensor> inputs = new LinkedHashMap<>();
-            for (Node n : g.inputs()) {
-                String name = ((Op.Input) n.op()).inputName();
-                Tensor t = Tensor.zeros(n.dtype(), n.shape().evaluate(Map.of()));
-                if (name.equals("momentum")) t.setFloat(0, 0.99f);
-                else Initializers.fill(t, new Init.Normal(0, 1), 0, "bench/" + name);
-                inputs.put(name, t);
-            }
+            StepProgram p = StepProgram.compile(ExamplesCommand.examplesDir().resolve(file), batch, backend, err);
             out.printf(Locale.ROOT, "moby-step %s, batch %d, %s backend: %,d parameters, %.1f GFLOP per step (analytic), compiled in %.2f s%n",
-                    config, batch, be.name(), params.stream().mapToLong(Tensor::numel).sum(), flops / 1e9, compileS);
+                    config, batch, p.backend.name(), p.parameters, p.flops / 1e9, p.compileSeconds);
             out.flush();
             double[] times = new double[steps];
             KernelProfile prof = new KernelProfile();
             long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
             int warmed = 0;
-            while (warmed < warmup || System.nanoTime() < warmupEnd) step(exe, inputs, store, params, grads, opt, warmed++, null);
-            if (profile) exe.profile(prof);
-            for (int s = 0; s < steps; s++) times[s] = step(exe, inputs, store, params, grads, opt, warmed + s, profile ? prof : null);
+            while (warmed < warmup || System.nanoTime() < warmupEnd) p.step(warmed++, null);
+            if (profile) p.profile(prof);
+            for (int s = 0; s < steps; s++) times[s] = p.step(warmed + s, profile ? prof : null);
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = sorted[steps / 2];
             out.printf(Locale.ROOT, "step time median %.3f s (min %.3f, max %.3f over %d steps after %d warm-up steps): %.2f img/s, %.1f GFLOP/s%n",
-                    median, sorted[0], sorted[steps - 1], steps, warmed, batch / median, flops / 1e9 / median);
+                    median, sorted[0], sorted[steps - 1], steps, warmed, batch / median, p.flops / 1e9 / median);
             if (profile) out.print(prof.table(profileRows));
             if (sgemmPeak != null) {
                 out.flush();
                 SgemmPeak peak = SgemmPeak.measure(1024, sgemmPeak);
                 out.printf(Locale.ROOT, "sgemm %d^3 on this machine now: %.1f GFLOP/s (median of %d); the step sustains %.1f%% of it%n",
-                        peak.n(), peak.gflops(), peak.runs(), 100 * flops / 1e9 / median / peak.gflops());
+                        peak.n(), peak.gflops(), peak.runs(), 100 * p.flops / 1e9 / median / peak.gflops());
             }
             return Main.OK;
-        }
-
-        /** One training step (forward, backward, clipping, AdamW); its seconds. Clipping and AdamW go into {@code prof} when given. */
-        private static double step(Executable exe, Map<String, Tensor> inputs, ParameterStore store, List<Tensor> params,
-                                   List<Tensor> grads, AdamW opt, int s, KernelProfile prof) {
-            long t = System.nanoTime();
-            Map<String, Tensor> r = exe.run(inputs, store, new RunContext(0, s));
-            long t1 = System.nanoTime();
-            grads.clear();
-            for (String p : store.params().keySet()) grads.add(r.get(Autodiff.GRAD + p));
-            GradClip.clip(grads, 5.0);
-            long t2 = System.nanoTime();
-            opt.step(params, grads, 1e-4);
-            if (prof != null) {
-                prof.record("(grad clip)", "", t2 - t1);
-                prof.record("(adamw step)", "", System.nanoTime() - t2);
-            }
-            grads.clear();
-            exe.recycle(r); // the next step writes its gradients into these (PyTorch keeps .grad likewise)
-            return (System.nanoTime() - t) / 1e9;
         }
     }
 }

@@ -91,6 +91,20 @@ class CliTest {
     }
 
     @Test
+    void benchAbStepsTwoProgramsInTurn() {
+        String tiny = Golden.repo("tests/src/test/resources/moby_tiny.moby").toString();
+        Cli r = Cli.run("bench", "ab", tiny, tiny, "--batch", "4", "--steps", "3", "--warmup", "1", "--warmup-seconds", "0");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("A = " + tiny + ": ") && r.out().contains("B = " + tiny + ": "), r::toString);
+        assertTrue(r.out().matches("(?s).*\nA: step time median [0-9.]+ s .*\nB: step time median [0-9.]+ s .*"
+                + "\nB/A: median of 3 pair ratios [0-9.]+ \\(quartiles [0-9.]+-[0-9.]+\\); B faster in [0-3] of 3 pairs, after 1 warm-up pairs\n"), r::toString);
+        assertEquals(1, Cli.run("bench", "ab", tiny, tiny, "--steps", "0").status());
+        Cli missing = Cli.run("bench", "ab", tiny, "no/such.moby", "--batch", "4");
+        assertEquals(1, missing.status(), missing::toString);
+        assertTrue(missing.err().contains("no/such.moby"), missing::toString);
+    }
+
+    @Test
     void compileEmitsReadableIr() {
         Cli r = Cli.run("compile", MLP, "--emit", "ir");
         assertEquals(0, r.status(), r::toString);

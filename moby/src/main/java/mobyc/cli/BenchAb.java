@@ -1,0 +1,65 @@
+package mobyc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mobyc bench ab A.moby B.moby}: two MoBY training steps compiled in one process and stepped in turn, A B A
+ * B ..., so that a machine whose speed drifts (a shared host, a turbo clock) slows both alike; medians of each, and
+ * the median of the ratios B/A of adjacent pairs, with how many pairs B won. For comparing a change to a program
+ * (or, by copies of the library, to the library) on a noisy machine, where two separate runs can differ by a third.
+ */
+@Command(name = "ab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Compare two MoBY training steps (the last module of each file) stepped in turn in one process: A B A B ...")
+final class BenchAb implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "A.moby") Path a;
+    @Parameters(index = "1", paramLabel = "B.moby") Path b;
+    @Option(names = "--batch", defaultValue = "64", description = "Batch (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--steps", defaultValue = "20", description = "Timed pairs of steps (default: ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed pairs first, at least (default: ${DEFAULT-VALUE}).") int warmup;
+    @Option(names = "--warmup-seconds", defaultValue = "30", description = "Keep warming up until this many seconds have passed (default: ${DEFAULT-VALUE}).") double warmupSeconds;
+    @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public Integer call() {
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        if (batch <= 0 || steps <= 0 || warmup < 0 || !(warmupSeconds >= 0))
+            throw new UserError("--batch and --steps must be positive, --warmup and --warmup-seconds not negative");
+        StepProgram[] p = {StepProgram.compile(a, batch, backend, err), StepProgram.compile(b, batch, backend, err)};
+        for (int i = 0; i < 2; i++)
+            out.printf(Locale.ROOT, "%s = %s: %,d parameters, %.1f GFLOP per step (analytic), compiled in %.2f s%n",
+                    i == 0 ? "A" : "B", p[i].file, p[i].parameters, p[i].flops / 1e9, p[i].compileSeconds);
+        out.flush();
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        int warmed = 0;
+        for (; warmed < warmup || System.nanoTime() < warmupEnd; warmed++)
+            for (StepProgram q : p) q.step(warmed, null);
+        double[][] t = new double[2][steps];
+        for (int s = 0; s < steps; s++)
+            for (int i = 0; i < 2; i++) t[i][s] = p[i].step(warmed + s, null);
+        double[] ratio = new double[steps];
+        int bWins = 0;
+        for (int s = 0; s < steps; s++) {
+            ratio[s] = t[1][s] / t[0][s];
+            if (t[1][s] < t[0][s]) bWins++;
+        }
+        for (int i = 0; i < 2; i++) {
+            double[] x = t[i].clone();
+            Arrays.sort(x);
+            out.printf(Locale.ROOT, "%s: step time median %.3f s (quartiles %.3f-%.3f, min %.3f): %.2f img/s%n", i == 0 ? "A" : "B",
+                    x[steps / 2], x[steps / 4], x[3 * steps / 4], x[0], batch / x[steps / 2]);
+        }
+        Arrays.sort(ratio);
+        out.printf(Locale.ROOT, "B/A: median of %d pair ratios %.3f (quartiles %.3f-%.3f); B faster in %d of %d pairs, after %d warm-up pairs%n",
+                steps, ratio[steps / 2], ratio[steps / 4], ratio[3 * steps / 4], bWins, steps, warmed);
+        return Main.OK;
+    }
+}
