@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinWorkerThread;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Flops;
 import mobyc.compiler.ir.Op;
@@ -93,15 +95,66 @@ final class CpuExecutable implements Executable {
     synchronized long temporariesAllocated() { return allocated; }
 
     /** The plan this executable uses for the given bound sizes. */
-    synchronized MemoryPlan plan(Map<String, Long> bindings) {
+    synchronized MemoryPlan plan(Map<String, Long> bindings) { return planFor(bindings); }
+
+    /** {@link #plan}, for a caller that holds this executable's lock or runs for one that does. */
+    private MemoryPlan planFor(Map<String, Long> bindings) {
         return plans.computeIfAbsent(Map.copyOf(bindings), b -> MemoryPlan.of(program, b, false));
     }
 
     @Override
     public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
+        if (onPool(inputs, store)) {
+            // The worker hands back what it threw as it is: the pool's own rethrow would wrap it in a copy.
+            Object[] result = new Object[1];
+            try {
+                CpuPool.pool().submit(() -> {
+                    try {
+                        result[0] = runHere(inputs, store, ctx);
+                    } catch (RuntimeException | Error e) {
+                        result[0] = e;
+                    }
+                }).get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while running a program", e);
+            }
+            if (result[0] instanceof RuntimeException e) throw e;
+            if (result[0] instanceof Error e) throw e;
+            @SuppressWarnings("unchecked") Map<String, Tensor> outs = (Map<String, Tensor>) result[0];
+            return outs;
+        }
+        return runHere(inputs, store, ctx);
+    }
+
+    /**
+     * Whether to run the kernels on a worker of {@link CpuPool} rather than on the calling thread: a kernel called
+     * from a worker splits its work in place (the worker keeps a part, its partner steals the rest), while one called
+     * from outside hands every part to the pool and sleeps until the last is done, two thread wake-ups an op, some
+     * 800 ops a small32 step. Both programs of one process stepped in turn (30 pairs): median 0.428 -> 0.411 s,
+     * faster in 24 of 30 pairs. Not when the caller is a worker already, when there is one thread, or when a tensor
+     * lives in an arena confined to the calling thread (a worker could not read it).
+     */
+    private static boolean onPool(Map<String, Tensor> inputs, ParameterStore store) {
+        if (CpuPool.threads() <= 1) return false;
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == CpuPool.pool()) return false;
+        for (Tensor t : inputs.values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
+        if (store != null) {
+            for (Tensor t : store.params().values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
+            for (Tensor t : store.states().values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
+        }
+        return true;
+    }
+
+    /** A thread that never runs: a segment it may access is one the pool's workers may access too. */
+    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
+
+    private Map<String, Tensor> runHere(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
         Map<String, Long> bindings = InputBinding.bind(program, inputs, store);
         Tensor[] buffers = InputBinding.sources(program, inputs, store);
-        MemoryPlan plan = plan(bindings);
+        MemoryPlan plan = planFor(bindings);
         if (arena.byteSize() < plan.arenaBytes()) {
             arena = HugePages.allocate(plan.arenaBytes(), MemoryPlan.ALIGN);
             allocated++;

@@ -129,6 +129,29 @@ class CpuExecutableTest {
     }
 
     /**
+     * A run goes to a pool worker, except when an input lives in an arena confined to the calling thread (a worker
+     * could not read it): then it runs where it was called, with the same bits.
+     */
+    @Test
+    void confinedInputsRunOnTheCallingThreadWithTheSameBits() {
+        Graph g = training();
+        Executable cpu = new CpuBackend(Gemms.best()).compile(Lower.lower(g));
+        RunContext ctx = new RunContext(5, 0);
+        Map<String, Tensor> shared = inputs(2, 1);
+        Map<String, Tensor> pooled = cpu.run(shared, ParameterStore.initialise(g, 3), ctx);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Map<String, Tensor> confined = new HashMap<>();
+            shared.forEach((name, t) -> {
+                java.lang.foreign.MemorySegment s = arena.allocate(t.segment().byteSize(), 64);
+                s.copyFrom(t.segment());
+                confined.put(name, Tensor.over(s, t.dtype(), t.shape()));
+            });
+            Map<String, Tensor> here = cpu.run(confined, ParameterStore.initialise(g, 3), ctx);
+            pooled.forEach((name, t) -> assertArrayEquals(t.toFloatArray(), here.get(name).toFloatArray(), name));
+        }
+    }
+
+    /**
      * Outputs handed back are written into by the next run (same objects, same bits as fresh ones); a tensor it never
      * returned is not reused; a run with another batch size after a hand-back still gives interp-equal values.
      */
