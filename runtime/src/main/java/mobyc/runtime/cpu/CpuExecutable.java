@@ -140,16 +140,13 @@ final class CpuExecutable implements Executable {
     private static boolean onPool(Map<String, Tensor> inputs, ParameterStore store) {
         if (CpuPool.threads() <= 1) return false;
         if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == CpuPool.pool()) return false;
-        for (Tensor t : inputs.values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
+        for (Tensor t : inputs.values()) if (!CpuPool.reachable(t.segment())) return false;
         if (store != null) {
-            for (Tensor t : store.params().values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
-            for (Tensor t : store.states().values()) if (!t.segment().isAccessibleBy(ANY_OTHER_THREAD)) return false;
+            for (Tensor t : store.params().values()) if (!CpuPool.reachable(t.segment())) return false;
+            for (Tensor t : store.states().values()) if (!CpuPool.reachable(t.segment())) return false;
         }
         return true;
     }
-
-    /** A thread that never runs: a segment it may access is one the pool's workers may access too. */
-    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
 
     private Map<String, Tensor> runHere(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
         Map<String, Long> bindings = InputBinding.bind(program, inputs, store);

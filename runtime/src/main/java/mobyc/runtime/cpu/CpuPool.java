@@ -1,5 +1,6 @@
 package mobyc.runtime.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,12 @@ public final class CpuPool {
     }
 
     public static ForkJoinPool pool() { return Holder.POOL; }
+
+    /** Whether the pool's workers may read and write {@code s}: not so for a segment of a confined arena. */
+    public static boolean reachable(MemorySegment s) { return s.isAccessibleBy(ANY_OTHER_THREAD); }
+
+    /** A thread that never runs: a segment it may access is one the pool's workers may access too. */
+    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
 
     public static int threads() { return pool().getParallelism(); }
 }

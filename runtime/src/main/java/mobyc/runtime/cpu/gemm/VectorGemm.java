@@ -178,11 +178,8 @@ public final class VectorGemm implements Gemm {
         }
     }
 
-    /** A thread that never runs: a segment it may access is one the pool's workers may access too. */
-    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
-
     /** Segments of a confined arena are only readable by their owner: such calls stay on the calling thread. */
-    private static boolean confined(MemorySegment s) { return !s.isAccessibleBy(ANY_OTHER_THREAD); }
+    private static boolean confined(MemorySegment s) { return !CpuPool.reachable(s); }
 
     /** One worker's rectangle of C: rows [i0, i1), columns [j0, j1). */
     private static final class Part extends RecursiveAction {
