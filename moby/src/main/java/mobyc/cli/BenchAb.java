@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "ab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compare two MoBY training steps (the last module of each file) stepped in turn in one process: A B A B ...")
 final class BenchAb implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "A.moby") Path a;
-    @Parameters(index = "1", paramLabel = "B.moby") Path b;
+    @Parameters(index = "0", paramLabel = "A.moby", description = "The first program (the baseline).") Path a;
+    @Parameters(index = "1", paramLabel = "B.moby", description = "The second program: ratios are B/A.") Path b;
     @Option(names = "--batch", defaultValue = "64", description = "Batch (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--steps", defaultValue = "20", description = "Timed pairs of steps (default: ${DEFAULT-VALUE}).") int steps;
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed pairs first, at least (default: ${DEFAULT-VALUE}).") int warmup;
