@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinWorkerThread;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Flops;
 import mobyc.compiler.ir.Op;
@@ -102,44 +100,18 @@ final class CpuExecutable implements Executable {
         return plans.computeIfAbsent(Map.copyOf(bindings), b -> MemoryPlan.of(program, b, false));
     }
 
+    /**
+     * Runs the kernels on the calling thread, as the leader of a {@link Team} of the pool's other workers that stay
+     * awake between kernels. Without one (one thread, a team already up elsewhere, or a tensor in an arena confined
+     * to the calling thread, which a worker could not read) the kernels split their loops over the pool as usual.
+     */
     @Override
     public synchronized Map<String, Tensor> run(Map<String, Tensor> inputs, ParameterStore store, RunContext ctx) {
-        if (onPool(inputs, store)) {
-            // The worker hands back what it threw as it is: the pool's own rethrow would wrap it in a copy.
-            Object[] result = new Object[1];
-            try {
-                CpuPool.pool().submit(() -> {
-                    try {
-                        result[0] = runHere(inputs, store, ctx);
-                    } catch (RuntimeException | Error e) {
-                        result[0] = e;
-                    }
-                }).get();
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while running a program", e);
-            }
-            if (result[0] instanceof RuntimeException e) throw e;
-            if (result[0] instanceof Error e) throw e;
-            @SuppressWarnings("unchecked") Map<String, Tensor> outs = (Map<String, Tensor>) result[0];
-            return outs;
-        }
-        return runHere(inputs, store, ctx);
+        return Team.lead(reachable(inputs, store), () -> runHere(inputs, store, ctx));
     }
 
-    /**
-     * Whether to run the kernels on a worker of {@link CpuPool} rather than on the calling thread: a kernel called
-     * from a worker splits its work in place (the worker keeps a part, its partner steals the rest), while one called
-     * from outside hands every part to the pool and sleeps until the last is done, two thread wake-ups an op, some
-     * 800 ops a small32 step. Both programs of one process stepped in turn (30 pairs): median 0.428 -> 0.411 s,
-     * faster in 24 of 30 pairs. Not when the caller is a worker already, when there is one thread, or when a tensor
-     * lives in an arena confined to the calling thread (a worker could not read it).
-     */
-    private static boolean onPool(Map<String, Tensor> inputs, ParameterStore store) {
-        if (CpuPool.threads() <= 1) return false;
-        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == CpuPool.pool()) return false;
+    /** Whether the pool's workers may read and write every tensor of a run. */
+    private static boolean reachable(Map<String, Tensor> inputs, ParameterStore store) {
         for (Tensor t : inputs.values()) if (!CpuPool.reachable(t.segment())) return false;
         if (store != null) {
             for (Tensor t : store.params().values()) if (!CpuPool.reachable(t.segment())) return false;

@@ -31,7 +31,11 @@ final class Parallel {
             body.run(0, n);
             return;
         }
-        CpuPool.pool().invoke(new Split(body, 0, n, chunks));
+        switch (Team.mode()) {
+            case TEAM -> Team.forEach((int) chunks, c -> body.run(n * c / chunks, n * (c + 1) / chunks));
+            case SERIAL -> body.run(0, n);
+            case POOL -> CpuPool.pool().invoke(new Split(body, 0, n, chunks));
+        }
     }
 
     /** Items of {@code itemCost} elements each, split so that every chunk has about {@link #GRAIN} elements. */

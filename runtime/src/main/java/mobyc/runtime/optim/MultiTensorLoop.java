@@ -1,9 +1,9 @@
 package mobyc.runtime.optim;
 
 import java.util.List;
-import java.util.concurrent.RecursiveAction;
 import mobyc.runtime.Tensor;
 import mobyc.runtime.cpu.CpuPool;
+import mobyc.runtime.cpu.Team;
 
 /**
  * One parallel dispatch over the elements of many tensors, as if they were laid end to end: the concatenated range
@@ -70,7 +70,7 @@ final class MultiTensorLoop {
             for (int c = 0; c < n; c++) chunk.accept(c);
             return;
         }
-        CpuPool.pool().invoke(new SplitChunks(chunk, 0, n));
+        Team.run(n, chunk);
     }
 
     /** The pieces of chunk {@code c}, in tensor order. */
@@ -83,26 +83,6 @@ final class MultiTensorLoop {
             long end = Math.min(to, start[t + 1]);
             body.run(t, at - start[t], end - start[t]);
             at = end;
-        }
-    }
-
-    private static final class SplitChunks extends RecursiveAction {
-        private final java.util.function.IntConsumer body;
-        private final int from, to;
-
-        SplitChunks(java.util.function.IntConsumer body, int from, int to) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-        }
-
-        @Override protected void compute() {
-            if (to - from <= 1) {
-                for (int c = from; c < to; c++) body.accept(c);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new SplitChunks(body, from, mid), new SplitChunks(body, mid, to));
         }
     }
 }

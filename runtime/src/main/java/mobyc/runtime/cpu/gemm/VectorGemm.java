@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import mobyc.runtime.cpu.CpuPool;
 import mobyc.runtime.cpu.Gemm;
+import mobyc.runtime.cpu.Team;
 
 /**
  * Blocked sgemm on the Vector API, after BLIS/GotoBLAS. Loops, outermost first:
@@ -119,7 +120,12 @@ public final class VectorGemm implements Gemm {
 
     /** Runs every part, on the pool's workers and the calling thread. */
     private void runAll(List<Part> parts, int threads) {
-        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
+        Team.Mode mode = pool == CpuPool.pool() ? Team.mode() : Team.Mode.POOL;
+        if (mode == Team.Mode.SERIAL) {
+            parts.forEach(Part::compute);
+        } else if (mode == Team.Mode.TEAM) {
+            Team.forEach(parts.size(), i -> parts.get(i).compute());
+        } else if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool) {
             ForkJoinTask.invokeAll(parts);
         } else {
             // The caller would only wait: it takes rectangles too, so one fewer worker must wake. Rectangles are
