@@ -29,6 +29,8 @@ final class ContractionRules {
      */
     static List<Node> matmul(GraphBuilder b, Node y, Node g) {
         Op.MatMul op = (Op.MatMul) y.op();
+        if (op.activation() != Op.Activation.NONE)
+            throw new IllegalArgumentException("matmul with a fused " + op.activation() + " has no gradient rule (the activations pass runs after autodiff)");
         boolean ta = op.transA(), tb = op.transB();
         Node x = y.input(0), w = y.input(1);
         Node gx = ta ? mm(b, w, g, tb, true) : mm(b, g, w, false, !tb);

@@ -41,7 +41,7 @@ public final class MatMulFolding {
             if (transposesProduct(n, readers)) {
                 Node product = map.get(n.input(0));
                 Op.MatMul m = (Op.MatMul) product.op();
-                map.put(n, b.at(n.loc()).add(new Op.MatMul(!m.transB(), !m.transA()), List.of(product.input(1), product.input(0)),
+                map.put(n, b.at(n.loc()).add(new Op.MatMul(!m.transB(), !m.transA(), m.activation()), List.of(product.input(1), product.input(0)),
                         null, null));
             } else if (n.op() instanceof Op.MatMul m) {
                 Node l = n.input(0), r = n.input(1);
@@ -50,7 +50,7 @@ public final class MatMulFolding {
                 if (swapsLastTwo(r)) { r = r.input(0); tb = !tb; }
                 List<Node> ins = new java.util.ArrayList<>(List.of(map.get(l), map.get(r)));
                 if (n.inputs().size() > 2) ins.add(map.get(n.input(2)));
-                map.put(n, b.at(n.loc()).add(new Op.MatMul(ta, tb), ins, null, null));
+                map.put(n, b.at(n.loc()).add(new Op.MatMul(ta, tb, m.activation()), ins, null, null));
             } else {
                 map.put(n, b.at(n.loc()).copy(n, n.inputs().stream().map(map::get).toList()));
             }

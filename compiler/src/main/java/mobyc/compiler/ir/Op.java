@@ -136,13 +136,27 @@ public sealed interface Op {
      * [..., M, K] @ [..., K, N] with broadcast batch dimensions. With {@code transA} the left operand is stored
      * [..., K, M] and used transposed, likewise {@code transB} ([..., N, K]): the fold-transposes pass sets these so
      * that a transpose feeding a GEMM is never copied. An optional third input, broadcast to the result, is added
-     * to it (the GEMM's epilogue: a Linear's bias, set by the epilogues pass).
+     * to it (the GEMM's epilogue: a Linear's bias, set by the epilogues pass). An {@code activation} is applied to
+     * the sum as the GEMM stores it (set by the activations pass, after autodiff: a matmul with one has no gradient
+     * rule).
      */
-    record MatMul(boolean transA, boolean transB) implements Op {
+    record MatMul(boolean transA, boolean transB, Activation activation) implements Op {
+        public MatMul {
+            java.util.Objects.requireNonNull(activation, "activation");
+        }
         public MatMul() { this(false, false); }
+        public MatMul(boolean transA, boolean transB) { this(transA, transB, Activation.NONE); }
         public String name() { return "matmul"; }
-        public String attrs() { return transA ? (transB ? "transA, transB" : "transA") : (transB ? "transB" : ""); }
+        public String attrs() {
+            String t = transA ? (transB ? "transA, transB" : "transA") : (transB ? "transB" : "");
+            if (activation == Activation.NONE) return t;
+            String a = activation.name().toLowerCase(java.util.Locale.ROOT);
+            return t.isEmpty() ? a : t + ", " + a;
+        }
     }
+
+    /** What a GEMM applies to each element of its result as it stores it: nothing, or the exact GELU. */
+    enum Activation { NONE, GELU }
 
     /** Inputs x [N, C, H, W] and weight [O, C, KH, KW]; no bias (added by the caller). */
     record Conv2d(int strideH, int strideW, int padH, int padW) implements Op {

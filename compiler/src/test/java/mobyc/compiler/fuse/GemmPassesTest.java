@@ -149,4 +149,51 @@ class GemmPassesTest {
         assertEquals(3, g.nodes().size());
         assertTrue(g.params().stream().anyMatch(n -> n.op() instanceof Op.Param p && p.path().equals("u")), unused.toString());
     }
+
+    /** gelu(x @ w^T + c), the pre-activation also an output when {@code preAlsoOutput}. */
+    static Graph mlpHead(boolean preAlsoOutput) {
+        GraphBuilder b = new GraphBuilder("fc1");
+        Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(8)));
+        Node w = b.param("w", DType.F32, Shape.of(6, 8), new Init.Zeros());
+        Node c = b.param("c", DType.F32, Shape.of(6), new Init.Zeros());
+        Node pre = b.add(b.matmul(x, b.permute(w, 1, 0)), c);
+        b.output("y", b.unary(Op.UnaryFn.GELU, pre));
+        if (preAlsoOutput) b.output("pre", pre);
+        return b.build();
+    }
+
+    @Test
+    void aGeluFoldsIntoTheGemmWhoseProductNothingElseReads() {
+        Graph g = Verifier.verify(Activations.run(Epilogues.run(MatMulFolding.run(mlpHead(false)))));
+        assertEquals("""
+                graph fc1 {
+                  %0 = input x : f32[B, 8]
+                  %1 = param w : f32[6, 8] init zeros()
+                  %2 = param c : f32[6] init zeros()
+                  %3 = matmul %0, %1, %2 {transB, gelu} : f32[B, 6]
+                  output y = %3
+                }
+                """, g.toString());
+    }
+
+    @Test
+    void aProductReadElsewhereKeepsItsGelu() {
+        Graph g = Verifier.verify(Activations.run(Epilogues.run(MatMulFolding.run(mlpHead(true)))));
+        assertEquals(1, of(g, Op.Unary.class).size(), "the pre-activation is an output: the gelu stays");
+        assertTrue(of(g, Op.MatMul.class).stream().allMatch(n -> ((Op.MatMul) n.op()).activation() == Op.Activation.NONE));
+        Graph plain = Verifier.verify(Epilogues.run(MatMulFolding.run(mlpHead(true))));
+        assertSame(plain, Activations.run(plain), "nothing to fold: the same graph back");
+    }
+
+    @Test
+    void aProductWithAnActivationHasNoGradientRule() {
+        Graph g = Activations.run(Epilogues.run(MatMulFolding.run(mlpHead(false))));
+        GraphBuilder b = new GraphBuilder("loss");
+        java.util.Map<Node, Node> map = new java.util.HashMap<>();
+        for (Node n : g.nodes()) map.put(n, b.copy(n, n.inputs().stream().map(map::get).toList()));
+        b.output("loss", b.reduce(Op.ReduceFn.SUM, map.get(g.outputs().get("y")), new int[] {0, 1}, false));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> mobyc.compiler.autodiff.Autodiff.differentiate(b.build(), "loss"));
+        assertTrue(e.getMessage().contains("GELU"), e.getMessage());
+    }
 }

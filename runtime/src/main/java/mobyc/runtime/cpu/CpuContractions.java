@@ -30,13 +30,15 @@ final class CpuContractions {
         MemorySegment bias = addend != null && isRow(addend.shape(), n) ? addend.segment() : null;
         if (addend != null && bias == null) CpuMovement.expand(addend, out);
         float beta = addend != null ? 1f : 0f;
+        boolean gelu = op.activation() == Op.Activation.GELU;
         if (k == 0) {
             if (bias != null) CpuMovement.expand(addend, out);
             else if (addend == null) Simd.fill(om, 0, out.numel(), 0);
+            if (gelu) CpuElementwise.unary(Op.UnaryFn.GELU, out, out);
             return;
         }
         if (!ta && b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
-            product(gemm, false, tb, Math.toIntExact(batches * m), n, k, am, 0, k, bm, 0, ldb, bias, beta, om, 0);
+            product(gemm, false, tb, Math.toIntExact(batches * m), n, k, am, 0, k, bm, 0, ldb, bias, beta, gelu, om, 0);
             return;
         }
         long[] batch = Arrays.copyOf(os, ro - 2);
@@ -45,14 +47,16 @@ final class CpuContractions {
             Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
             long aOff = ao.seek(from), bOff = bo.seek(from);
             for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
-                product(gemm, ta, tb, m, n, k, am, aOff, lda, bm, bOff, ldb, bias, beta, om, p * m * n);
+                product(gemm, ta, tb, m, n, k, am, aOff, lda, bm, bOff, ldb, bias, beta, gelu, om, p * m * n);
         });
     }
 
-    /** One product into C (leading dimension n): with the bias row added, or C = product + beta C. */
+    /** One product into C (leading dimension n): with the bias row added, or C = product + beta C; then GELU of it. */
     private static void product(Gemm gemm, boolean ta, boolean tb, int m, int n, int k, MemorySegment a, long aOff, int lda,
-                                MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, MemorySegment c, long cOff) {
-        if (bias != null) gemm.sgemmBias(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, bias, 0, c, cOff, n);
+                                MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, boolean gelu,
+                                MemorySegment c, long cOff) {
+        if (gelu) gemm.sgemmGelu(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, bias, 0, beta, c, cOff, n);
+        else if (bias != null) gemm.sgemmBias(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, bias, 0, c, cOff, n);
         else gemm.sgemm(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n);
     }
 

@@ -347,4 +347,19 @@ public final class CpuMath {
     }
 
     private static final float INV_SQRT_2PI_F = 0.3989422804014327f;
+
+    /**
+     * GELU in place over a block of {@code rows x cols} floats from float index {@code offset} of {@code c}, rows
+     * {@code ld} floats apart (a GEMM's epilogue), on the calling thread.
+     */
+    public static void geluBlock(MemorySegment c, long offset, int rows, int cols, long ld) {
+        if (ld == cols) {
+            Simd.elementwise(CpuMath::gelu, c, c, offset, offset + (long) rows * cols);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            long from = offset + r * ld;
+            Simd.elementwise(CpuMath::gelu, c, c, from, from + cols);
+        }
+    }
 }

@@ -31,4 +31,18 @@ public interface Gemm {
             MemorySegment.copy(bias, biasOffset * Float.BYTES, c, (cOffset + (long) i * ldc) * Float.BYTES, (long) n * Float.BYTES);
         sgemm(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 1f, c, cOffset, ldc);
     }
+
+    /**
+     * {@code C = gelu(alpha op(A) op(B) + beta C)}, or with a {@code bias} (not null) {@code C = gelu(op(A) op(B) + bias)}
+     * (alpha 1, beta 0). This default runs the product, then GELU over C in place; a GEMM that applies it to each
+     * block of C as it stores the block saves that second pass over memory.
+     */
+    default void sgemmGelu(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           MemorySegment a, long aOffset, int lda,
+                           MemorySegment b, long bOffset, int ldb,
+                           MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc) {
+        if (bias != null) sgemmBias(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, bias, biasOffset, c, cOffset, ldc);
+        else sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        CpuMath.geluBlock(c, cOffset, m, n, ldc);
+    }
 }

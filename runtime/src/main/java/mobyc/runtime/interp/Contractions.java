@@ -29,7 +29,8 @@ final class Contractions {
                     if (floating) {
                         double sum = addend == null ? 0 : addend.getFloat(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * ai + q * aq) * b.getFloat(bBase + q * bq + j * bj);
-                        out.setFloat(at, (float) sum);
+                        float v = (float) sum;
+                        out.setFloat(at, op.activation() == Op.Activation.GELU ? Elementwise.apply(Op.UnaryFn.GELU, v) : v);
                     } else {
                         long sum = addend == null ? 0 : addend.getInt(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * ai + q * aq) * b.getInt(bBase + q * bq + j * bj);

@@ -66,4 +66,33 @@ class GemmPassesSemanticsTest {
             Diff.assertClose("cpu " + name, reference.get(name), cpu.get(name), 2e-5, 1e-6);
         }
     }
+
+    /**
+     * A forward-only MLP (as the target encoder's): its first GEMM takes the GELU (activations pass), at a size the
+     * GEMM splits over threads (2560 x 192 x 48) and at a small one; interp on the rewritten graph and cpu equal interp.
+     */
+    @Test
+    void aGeluInTheGemmsEpilogueComputesTheSameValues() {
+        for (int rows : new int[] {3, 64}) {
+            GraphBuilder b = new GraphBuilder("target");
+            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(48)));
+            Node w1 = b.param("w1", DType.F32, Shape.of(192, 48), new Init.Normal(0, 0.3));
+            Node b1 = b.param("b1", DType.F32, Shape.of(192), new Init.Normal(0, 0.3));
+            Node w2 = b.param("w2", DType.F32, Shape.of(48, 192), new Init.Normal(0, 0.1));
+            Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
+            Node g2 = b.unary(Op.UnaryFn.GELU, b.matmul(h, b.permute(w2, 1, 0))); // no bias
+            b.output("y", g2);
+            Graph g = b.build(), rewritten = mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g)));
+            org.junit.jupiter.api.Assertions.assertEquals(2, rewritten.nodes().stream().filter(n -> n.op() instanceof Op.MatMul m
+                    && m.activation() == Op.Activation.GELU).count(), "both GELUs folded");
+            Map<String, Tensor> in = Map.of("x", Diff.randn(5, rows, 40, 48));
+            ParameterStore s1 = ParameterStore.initialise(g, 3), s2 = ParameterStore.initialise(g, 3), s3 = ParameterStore.initialise(g, 3);
+            RunContext ctx = new RunContext(1, 0);
+            Tensor reference = Backends.select("interp").compile(Lower.lower(g)).run(in, s1, ctx).get("y");
+            Tensor interp = Backends.select("interp").compile(Lower.lower(rewritten)).run(in, s2, ctx).get("y");
+            Tensor cpu = new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, s3, ctx).get("y");
+            Diff.assertClose("interp rewritten", reference, interp, 1e-5, 1e-6); // the bias is added before rounding: an ulp, then K=192
+            Diff.assertClose("cpu", reference, cpu, 2e-5, 1e-6);
+        }
+    }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
+import mobyc.runtime.cpu.CpuMath;
 import mobyc.runtime.cpu.CpuPool;
 import mobyc.runtime.cpu.Gemm;
 import mobyc.runtime.cpu.Team;
@@ -95,8 +96,32 @@ public final class VectorGemm implements Gemm {
         run(new Operands(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc, row));
     }
 
+    /** GELU is applied to each block of C as its last k block is stored (on the worker that stored it). */
+    @Override
+    public void sgemmGelu(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          MemorySegment a, long aOffset, int lda,
+                          MemorySegment b, long bOffset, int ldb,
+                          MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc) {
+        GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        if (m == 0 || n == 0) return;
+        float[] row = null;
+        if (bias != null) {
+            GemmArgs.checkBias(n, bias, biasOffset);
+            row = new float[roundUp(n, NR)];
+            MemorySegment.copy(bias, F, biasOffset * Float.BYTES, row, 0, n);
+            alpha = 1f;
+            beta = 0f;
+        }
+        run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, row, true));
+    }
+
     private void run(Operands o) {
         int m = o.m(), n = o.n(), k = o.k();
+        if (o.gelu() && (k == 0 || o.alpha() == 0f || KSplit.slices(m, n, k) > 1)) { // no last k block to store it with
+            run(o.withoutGelu());
+            CpuMath.geluBlock(o.c(), o.cOffset(), m, n, o.ldc());
+            return;
+        }
         if (k == 0 || o.alpha() == 0f) {
             scale(o, 0, m, 0, n);
             return;
@@ -264,8 +289,9 @@ public final class VectorGemm implements Gemm {
                                 MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc,
                                         strip, ir * width + jr - jw, width, accumulate ? null : o.bias(), jc + jr);
                         }
-                        MicroKernel.store(strip, width, mc, cols, o.c(), o.cOffset() + (long) ic * o.ldc() + jc + jw, o.ldc(),
-                                accumulate, s.row);
+                        long corner = o.cOffset() + (long) ic * o.ldc() + jc + jw;
+                        MicroKernel.store(strip, width, mc, cols, o.c(), corner, o.ldc(), accumulate, s.row);
+                        if (o.gelu() && pc + kc >= o.k()) CpuMath.geluBlock(o.c(), corner, mc, cols, o.ldc());
                     }
                 }
             }

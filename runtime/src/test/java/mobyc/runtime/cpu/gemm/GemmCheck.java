@@ -142,6 +142,54 @@ final class GemmCheck {
         }
     }
 
+    /**
+     * {@link Gemm#sgemmGelu} of {@code c} (with a bias row when {@code withBias}, else c's alpha and beta) through each
+     * of {@code gemms}, against the oracle's product with GELU applied in double afterwards. GELU's slope is at
+     * most 1.13, so the product's tolerance carries over scaled by it, plus a few ulps of the GELU itself.
+     */
+    static void checkGelu(Case c, boolean withBias, Gemm... gemms) {
+        Random rnd = new Random(c.seed());
+        try (Arena arena = Arena.ofShared()) {
+            Stored a = Stored.random(arena, false, c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
+            Stored b = Stored.random(arena, false, c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
+            Stored bias = Stored.random(arena, false, false, 1, c.n(), rnd);
+            Stored before = Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd);
+            Stored want = before.copy(arena, false), mag = before.copy(arena, true);
+            float alpha = withBias ? 1f : c.alpha(), beta = withBias ? 1f : c.beta();
+            if (withBias)
+                for (int i = 0; i < c.m(); i++)
+                    for (int j = 0; j < c.n(); j++) {
+                        float v = bias.seg().getAtIndex(F, bias.offset() + j);
+                        want.seg().setAtIndex(F, want.offset() + (long) i * want.ld() + j, v);
+                        mag.seg().setAtIndex(F, mag.offset() + (long) i * mag.ld() + j, Math.abs(v));
+                    }
+            run(ORACLE, c, a, b, want, alpha, beta);
+            run(ORACLE, c, a.copy(arena, true), b.copy(arena, true), mag, Math.abs(alpha), Math.abs(beta));
+            float tol = 1e-5f * (float) Math.sqrt(Math.max(1, c.k()));
+            for (Gemm g : gemms) {
+                Stored got = before.copy(arena, false);
+                g.sgemmGelu(c.transA(), c.transB(), c.m(), c.n(), c.k(), c.alpha(), a.seg(), a.offset(), a.ld(),
+                        b.seg(), b.offset(), b.ld(), withBias ? bias.seg() : null, bias.offset(), c.beta(),
+                        got.seg(), got.offset(), got.ld());
+                for (long i = 0; i < got.seg().byteSize() / Float.BYTES; i++) {
+                    float x = got.seg().getAtIndex(F, i);
+                    if (!got.inWindow(i)) {
+                        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits(before.seg().getAtIndex(F, i)))
+                            fail(g.name() + " gelu " + c + ": wrote outside C's window at float " + i);
+                        continue;
+                    }
+                    double v = want.seg().getAtIndex(F, i), w = 0.5 * v * (1 + mobyc.runtime.SpecialFunctions.erf(v / Math.sqrt(2)));
+                    double bound = 1.13 * tol * mag.seg().getAtIndex(F, i) + 4 * Math.ulp((float) w) + Float.MIN_NORMAL;
+                    if (!(Math.abs(x - w) <= bound)) {
+                        long rel = i - got.offset();
+                        fail(g.name() + " gelu" + (withBias ? " bias " : " ") + c + ": C[" + rel / got.ld() + "," + rel % got.ld()
+                                + "] = " + x + ", want " + w + " (tolerance " + bound + ")");
+                    }
+                }
+            }
+        }
+    }
+
     /** {@link #checkBias} over the tails grid and the mixed shapes, for one transpose combination. */
     static void biasGrid(boolean transA, boolean transB, Gemm... gemms) {
         int i = 0;

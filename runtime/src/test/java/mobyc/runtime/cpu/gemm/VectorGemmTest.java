@@ -60,6 +60,25 @@ class VectorGemmTest {
                 }
     }
 
+    /**
+     * GELU in the epilogue: applied once, after the last k block (k = 600 spans two), to every tile of every strip
+     * and part, with the bias or with beta; a small C with a long k (split along k) and an empty k take the
+     * unfused path. The scalar GEMM's default (product, then GELU) is checked the same way.
+     */
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void geluEpilogueMatchesTheProductThenGelu(boolean transA, boolean transB) {
+        long seed = 70;
+        int[][] shapes = {{207, 13, 48}, {13, 1000, 25}, {600, 192, 48}, {207, 2 * MicroKernel.NR, 600}, {48, 48, 20000}, {25, 13, 0}};
+        for (int[] s : shapes)
+            for (boolean dense : new boolean[] {false, true}) {
+                float[] ab = GemmCheck.SCALES[(int) (seed % GemmCheck.SCALES.length)];
+                GemmCheck.Case c = new GemmCheck.Case(transA, transB, s[0], s[1], s[2], ab[0], ab[1], seed++, false, false, dense);
+                GemmCheck.checkGelu(c, false, POOLED, SERIAL, THREE_WAY, new ScalarGemm());
+                GemmCheck.checkGelu(c, true, POOLED, SERIAL);
+            }
+    }
+
     /** Small C, long k: cut into k slices (on one thread as on several), beta and the bias only in the first. */
     @ParameterizedTest(name = "transA={0} transB={1}")
     @CsvSource({"false,false", "false,true", "true,false", "true,true"})
