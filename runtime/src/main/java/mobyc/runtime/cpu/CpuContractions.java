@@ -101,13 +101,28 @@ final class CpuContractions {
             Simd.fill(os, 0, out.numel(), 0);
             return;
         }
-        MemorySegment col = ws.floats((long) c.patch() * c.pixels());
-        for (int n = 0; n < c.batch; n++) {
-            im2col(c, xs, n * c.image(), col);
-            gemm.sgemm(false, false, c.outChannels, c.pixels(), c.patch(), 1f, wm, 0, c.patch(), col, 0, c.pixels(),
-                    0f, os, (long) n * c.outChannels * c.pixels(), c.pixels());
-        }
+        // Images in parallel (a patch embedding's products are too small to split), each through its thread's columns.
+        Parallel.forItems(c.batch, (long) c.outChannels * c.pixels() * c.patch(), (from, to) -> {
+            MemorySegment col = columns((long) c.patch() * c.pixels());
+            for (int n = (int) from; n < to; n++) {
+                im2col(c, xs, n * c.image(), col);
+                gemm.sgemm(false, false, c.outChannels, c.pixels(), c.patch(), 1f, wm, 0, c.patch(), col, 0, c.pixels(),
+                        0f, os, (long) n * c.outChannels * c.pixels(), c.pixels());
+            }
+        });
     }
+
+    private static final ThreadLocal<MemorySegment[]> COLUMNS = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
+
+    /** This thread's column matrix of at least {@code floats} floats (contents left by its previous use). */
+    private static MemorySegment columns(long floats) {
+        MemorySegment[] holder = COLUMNS.get();
+        if (holder[0].byteSize() < floats * Float.BYTES) holder[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(floats, 16) * Float.BYTES, 64);
+        return holder[0];
+    }
+
+    /** Groups of images the weight gradient sums separately, then in group order: from the batch alone. */
+    static final int WEIGHT_GRAD_GROUPS = 16;
 
     /** gx = col2im(weight^T @ gy[n]) for each image n. */
     static void conv2dInputGrad(Gemm gemm, Workspace ws, Op.Conv2dInputGrad op, Tensor gy, Tensor weight, Tensor out) {
@@ -132,12 +147,23 @@ final class CpuContractions {
             Simd.fill(os, 0, out.numel(), 0);
             return;
         }
-        MemorySegment col = ws.floats((long) c.patch() * c.pixels());
-        for (int n = 0; n < c.batch; n++) {
-            im2col(c, xs, n * c.image(), col);
-            gemm.sgemm(false, true, c.outChannels, c.patch(), c.pixels(), 1f, gs, (long) n * c.outChannels * c.pixels(), c.pixels(),
-                    col, 0, c.pixels(), n == 0 ? 0f : 1f, os, 0, c.patch());
-        }
+        // Fixed groups of images (by the batch alone, so the sums do not depend on the thread count), in parallel, each
+        // summing its images' products into its own partial; then the partials added in group order.
+        int groups = Math.min(c.batch, WEIGHT_GRAD_GROUPS);
+        long cells = (long) c.outChannels * c.patch();
+        MemorySegment partial = ws.floats(groups * cells);
+        Parallel.forItems(groups, (long) Parallel.ceilDiv(c.batch, groups) * c.outChannels * c.pixels() * c.patch(), (from, to) -> {
+            MemorySegment col = columns((long) c.patch() * c.pixels());
+            for (int g = (int) from; g < to; g++)
+                for (int n = c.batch * g / groups, end = c.batch * (g + 1) / groups, first = n; n < end; n++) {
+                    im2col(c, xs, n * c.image(), col);
+                    gemm.sgemm(false, true, c.outChannels, c.patch(), c.pixels(), 1f, gs, (long) n * c.outChannels * c.pixels(), c.pixels(),
+                            col, 0, c.pixels(), n == first ? 0f : 1f, partial, g * cells, c.patch());
+                }
+        });
+        MemorySegment.copy(partial, 0, os, 0, cells * Float.BYTES);
+        for (int g = 1; g < groups; g++)
+            for (long e = 0; e < cells; e++) Simd.set(os, e, Simd.get(os, e) + Simd.get(partial, g * cells + e));
     }
 
     /** col[(ch*KH + i)*KW + j, y*OW + z] = x[ch, y*sh - ph + i, z*sw - pw + j], zero outside the image. */

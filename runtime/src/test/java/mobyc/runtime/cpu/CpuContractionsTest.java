@@ -81,6 +81,7 @@ class CpuContractionsTest {
         {{3, 4, 9, 11}, {5, 4, 3, 2}, {2, 3}, {1, 2}},
         {{1, 3, 7, 7}, {2, 3, 7, 7}, {1, 1}, {3, 3}},
         {{1, 1, 5, 5}, {1, 1, 3, 3}, {1, 1}, {4, 4}},
+        {{37, 3, 8, 8}, {6, 3, 2, 2}, {2, 2}, {0, 0}}, // a patch embedding: images in parallel, the weight gradient in 16 uneven groups
     };
 
     private static long out(long in, long k, long stride, long pad) { return (in + 2 * pad - k) / stride + 1; }
