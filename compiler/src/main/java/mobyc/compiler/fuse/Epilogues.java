@@ -70,7 +70,7 @@ public final class Epilogues {
     /** Whether {@code k} can take {@code c} as its addend: a matmul without one, a layer_norm_grad without one of c's exact shape. */
     private static boolean takesAddend(Node k, Node c) {
         return switch (k.op()) {
-            case Op.MatMul m -> k.inputs().size() == 2;
+            case Op.MatMul m -> m.activation() == Op.Activation.NONE && k.inputs().size() == 2;
             case Op.LayerNormGrad l -> k.inputs().size() == 3 && c.shape().equals(k.shape());
             default -> false;
         };

@@ -138,7 +138,7 @@ public sealed interface Op {
      * that a transpose feeding a GEMM is never copied. An optional third input, broadcast to the result, is added
      * to it (the GEMM's epilogue: a Linear's bias, set by the epilogues pass). An {@code activation} is applied to
      * the sum as the GEMM stores it (set by the activations pass, after autodiff: a matmul with one has no gradient
-     * rule).
+     * rule); a gated one takes its gate as the last input, after the addend if there is one.
      */
     record MatMul(boolean transA, boolean transB, Activation activation) implements Op {
         public MatMul {
@@ -155,8 +155,17 @@ public sealed interface Op {
         }
     }
 
-    /** What a GEMM applies to each element of its result as it stores it: nothing, or the exact GELU. */
-    enum Activation { NONE, GELU }
+    /**
+     * What a GEMM applies to each element of its result as it stores it: nothing, the exact GELU, or (DGELU_GATE) a
+     * multiplication by GELU's derivative of the same element of a last input of the result's shape: the gradient
+     * through a GELU, {@code dgelu(h) * (g @ w)}.
+     */
+    enum Activation {
+        NONE, GELU, DGELU_GATE;
+
+        /** Whether the matmul's last input is the gate (not an operand or the addend). */
+        public boolean gated() { return this == DGELU_GATE; }
+    }
 
     /** Inputs x [N, C, H, W] and weight [O, C, KH, KW]; no bias (added by the caller). */
     record Conv2d(int strideH, int strideW, int padH, int padW) implements Op {

@@ -107,7 +107,9 @@ public final class ShapeRules {
                 yield new Result(in.get(0).dtype(), Shape.of(x.dim(0)));
             }
             case Op.MatMul m -> {
-                if (in.size() != 2 && in.size() != 3) throw new ShapeException("matmul takes 2 operands and an optional addend, got " + in.size());
+                int gate = m.activation().gated() ? 1 : 0;
+                if (in.size() != 2 + gate && in.size() != 3 + gate)
+                    throw new ShapeException("matmul takes 2 operands, an optional addend" + (gate > 0 ? " and a gate" : "") + ", got " + in.size());
                 sameType(op, in.get(0), in.get(1));
                 Shape a = in.get(0).shape(), b = in.get(1).shape();
                 if (a.rank() < 2 || b.rank() < 2)
@@ -121,10 +123,16 @@ public final class ShapeRules {
                 d.add(am);
                 d.add(bn);
                 Shape result = new Shape(d);
-                if (in.size() == 3) {
+                if (in.size() == 3 + gate) {
                     sameType(op, in.get(0), in.get(2));
                     if (!broadcast(op, in.get(2).shape(), result).equals(result))
                         throw new ShapeException("matmul: the addend " + in.get(2).shape() + " does not broadcast to the product " + result);
+                }
+                if (gate > 0) {
+                    Node g = in.get(in.size() - 1);
+                    sameType(op, in.get(0), g);
+                    if (!g.shape().equals(result))
+                        throw new ShapeException("matmul: the gate " + g.shape() + " is not of the product's shape " + result);
                 }
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }

@@ -196,4 +196,43 @@ class GemmPassesTest {
                 () -> mobyc.compiler.autodiff.Autodiff.differentiate(b.build(), "loss"));
         assertTrue(e.getMessage().contains("GELU"), e.getMessage());
     }
+
+    /** dgelu(h) * (g @ w): the gradient through a GELU, the dgelu read elsewhere too when {@code dgeluAlsoOutput}. */
+    static Graph geluGradient(boolean dgeluAlsoOutput) {
+        GraphBuilder b = new GraphBuilder("dgelu");
+        Node g = b.input("g", DType.F32, Shape.of(B, Dim.of(8)));
+        Node h = b.input("h", DType.F32, Shape.of(B, Dim.of(6)));
+        Node w = b.param("w", DType.F32, Shape.of(8, 6), new Init.Zeros());
+        Node d = b.unary(Op.UnaryFn.DGELU, h);
+        b.output("gh", b.mul(b.matmul(g, w), d));
+        if (dgeluAlsoOutput) b.output("d", d);
+        return b.build();
+    }
+
+    @Test
+    void theGradientThroughAGeluFoldsIntoTheGemmAsAGate() {
+        Graph g = Verifier.verify(Activations.run(geluGradient(false)));
+        assertEquals("""
+                graph dgelu {
+                  %0 = input g : f32[B, 8]
+                  %1 = input h : f32[B, 6]
+                  %2 = param w : f32[8, 6] init zeros()
+                  %3 = matmul %0, %2, %1 {dgelu_gate} : f32[B, 6]
+                  output gh = %3
+                }
+                """, g.toString());
+        Graph kept = Verifier.verify(Activations.run(geluGradient(true)));
+        assertEquals(1, of(kept, Op.Binary.class).size(), "the dgelu is an output: the mul stays");
+    }
+
+    @Test
+    void aGateOfAnotherShapeIsRejected() {
+        GraphBuilder b = new GraphBuilder("bad");
+        Node x = b.input("x", DType.F32, Shape.of(4, 8));
+        Node w = b.input("w", DType.F32, Shape.of(8, 6));
+        Node gate = b.input("gate", DType.F32, Shape.of(1, 6));
+        mobyc.compiler.ir.ShapeException e = org.junit.jupiter.api.Assertions.assertThrows(mobyc.compiler.ir.ShapeException.class,
+                () -> b.add(new Op.MatMul(false, false, Op.Activation.DGELU_GATE), List.of(x, w, gate), null, null));
+        assertTrue(e.getMessage().contains("gate"), e.getMessage());
+    }
 }

@@ -15,8 +15,18 @@ import mobyc.runtime.Tensor;
 final class CpuContractions {
     private CpuContractions() {}
 
-    /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
-    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor out) {
+    /** A matmul's inputs: the operands, then the addend and the gate where it has them. */
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor[] in, Tensor out) {
+        boolean gated = op.activation().gated();
+        matmul(gemm, op, in[0], in[1], in.length > (gated ? 3 : 2) ? in[2] : null, gated ? in[in.length - 1] : null, out);
+    }
+
+    /**
+     * [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed.
+     * The activation is the GEMM's epilogue: GELU, or the product times GELU's derivative of the gate (the gate has
+     * the output's layout, so an element of C and its gate share an index).
+     */
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor gate, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         boolean ta = op.transA(), tb = op.transB();
@@ -30,15 +40,22 @@ final class CpuContractions {
         MemorySegment bias = addend != null && isRow(addend.shape(), n) ? addend.segment() : null;
         if (addend != null && bias == null) CpuMovement.expand(addend, out);
         float beta = addend != null ? 1f : 0f;
-        boolean gelu = op.activation() == Op.Activation.GELU;
+        Gemm.Epilogue then = switch (op.activation()) {
+            case NONE -> null;
+            case GELU -> CpuMath::geluBlock;
+            case DGELU_GATE -> {
+                MemorySegment gs = gate.segment();
+                yield (c, corner, rows, cols, ldc) -> CpuMath.mulDgeluBlock(c, gs, corner, rows, cols, ldc);
+            }
+        };
         if (k == 0) {
             if (bias != null) CpuMovement.expand(addend, out);
             else if (addend == null) Simd.fill(om, 0, out.numel(), 0);
-            if (gelu) CpuElementwise.unary(Op.UnaryFn.GELU, out, out);
+            if (then != null) then.apply(om, 0, Math.toIntExact(out.numel() / n), n, n);
             return;
         }
         if (!ta && b.numel() == (long) k * n && a.numel() == batches * m * k) { // shared right operand: one tall product
-            product(gemm, false, tb, Math.toIntExact(batches * m), n, k, am, 0, k, bm, 0, ldb, bias, beta, gelu, om, 0);
+            product(gemm, false, tb, Math.toIntExact(batches * m), n, k, am, 0, k, bm, 0, ldb, bias, beta, then, om, 0);
             return;
         }
         long[] batch = Arrays.copyOf(os, ro - 2);
@@ -47,15 +64,15 @@ final class CpuContractions {
             Odometer ao = new Odometer(batch, aBatch), bo = new Odometer(batch, bBatch);
             long aOff = ao.seek(from), bOff = bo.seek(from);
             for (long p = from; p < to; p++, aOff = ao.next(), bOff = bo.next())
-                product(gemm, ta, tb, m, n, k, am, aOff, lda, bm, bOff, ldb, bias, beta, gelu, om, p * m * n);
+                product(gemm, ta, tb, m, n, k, am, aOff, lda, bm, bOff, ldb, bias, beta, then, om, p * m * n);
         });
     }
 
-    /** One product into C (leading dimension n): with the bias row added, or C = product + beta C; then GELU of it. */
+    /** One product into C (leading dimension n): with the bias row added, or C = product + beta C; then the epilogue. */
     private static void product(Gemm gemm, boolean ta, boolean tb, int m, int n, int k, MemorySegment a, long aOff, int lda,
-                                MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, boolean gelu,
+                                MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, Gemm.Epilogue then,
                                 MemorySegment c, long cOff) {
-        if (gelu) gemm.sgemmGelu(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, bias, 0, beta, c, cOff, n);
+        if (then != null) gemm.sgemmThen(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, bias, 0, beta, c, cOff, n, then);
         else if (bias != null) gemm.sgemmBias(ta, tb, m, n, k, a, aOff, lda, b, bOff, ldb, bias, 0, c, cOff, n);
         else gemm.sgemm(ta, tb, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, n);
     }

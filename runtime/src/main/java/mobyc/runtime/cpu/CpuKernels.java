@@ -59,7 +59,7 @@ final class CpuKernels {
             case Op.BatchNorm b -> CpuNormalizations.batchNorm(b, in[0], in[1], in[2], in[3], in[4], out);
             case Op.L2Normalize l -> CpuNormalizations.l2Normalize(l, in[0], out);
             case Op.CrossEntropy c -> CpuNormalizations.crossEntropy(in[0], in[1], out);
-            case Op.MatMul m -> CpuContractions.matmul(gemm, m, in[0], in[1], in.length > 2 ? in[2] : null, out);
+            case Op.MatMul m -> CpuContractions.matmul(gemm, m, in, out);
             case Op.Conv2d c -> CpuContractions.conv2d(gemm, workspace, c, in[0], in[1], out);
             case Op.Conv2dInputGrad c -> CpuContractions.conv2dInputGrad(gemm, workspace, c, in[0], in[1], out);
             case Op.Conv2dWeightGrad c -> CpuContractions.conv2dWeightGrad(gemm, workspace, c, in[0], in[1], out);

@@ -348,6 +348,39 @@ public final class CpuMath {
 
     private static final float INV_SQRT_2PI_F = 0.3989422804014327f;
 
+    /** Floats of GELU's derivative computed at a time by {@link #mulDgeluBlock}, in a per-thread buffer. */
+    private static final int GATE_CHUNK = 1024;
+    private static final ThreadLocal<MemorySegment> GATE_SCRATCH =
+            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(GATE_CHUNK * 4L, 64));
+
+    /**
+     * {@code c[i] *= dgelu(gate[i])} in place over a block of {@code rows x cols} floats from float index
+     * {@code offset} of both (the same layout: rows {@code ld} floats apart), each product rounded once as
+     * {@code mul(c, dgelu(gate))} rounds it; on the calling thread (a GEMM's epilogue: the gradient through a GELU).
+     */
+    public static void mulDgeluBlock(MemorySegment c, MemorySegment gate, long offset, int rows, int cols, long ld) {
+        if (ld == cols) {
+            mulDgelu(c, gate, offset, offset + (long) rows * cols);
+            return;
+        }
+        for (int r = 0; r < rows; r++) mulDgelu(c, gate, offset + r * ld, offset + r * ld + cols);
+    }
+
+    private static void mulDgelu(MemorySegment c, MemorySegment gate, long from, long to) {
+        MemorySegment d = GATE_SCRATCH.get();
+        for (long at = from; at < to; at += GATE_CHUNK) {
+            int len = (int) Math.min(GATE_CHUNK, to - at);
+            Simd.elementwise(CpuMath::dgelu, gate.asSlice(at << 2, (long) len << 2), d, 0, len);
+            int j = 0;
+            for (; j + FL <= len; j += FL) {
+                long ci = (at + j) << 2;
+                FloatVector.fromMemorySegment(F, c, ci, LE).mul(FloatVector.fromMemorySegment(F, d, (long) j << 2, LE))
+                        .intoMemorySegment(c, ci, LE);
+            }
+            for (; j < len; j++) Simd.set(c, at + j, Simd.get(c, at + j) * Simd.get(d, j));
+        }
+    }
+
     /**
      * GELU in place over a block of {@code rows x cols} floats from float index {@code offset} of {@code c}, rows
      * {@code ld} floats apart (a GEMM's epilogue), on the calling thread.

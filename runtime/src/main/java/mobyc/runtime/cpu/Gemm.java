@@ -33,16 +33,26 @@ public interface Gemm {
     }
 
     /**
-     * {@code C = gelu(alpha op(A) op(B) + beta C)}, or with a {@code bias} (not null) {@code C = gelu(op(A) op(B) + bias)}
-     * (alpha 1, beta 0). This default runs the product, then GELU over C in place; a GEMM that applies it to each
-     * block of C as it stores the block saves that second pass over memory.
+     * What a GEMM does to each finished block of C ({@code rows x cols} from float index {@code corner} of {@code c},
+     * rows {@code ldc} floats apart), on the thread that stored it: an activation applied element by element, in place.
      */
-    default void sgemmGelu(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    @FunctionalInterface
+    interface Epilogue {
+        void apply(MemorySegment c, long corner, int rows, int cols, long ldc);
+    }
+
+    /**
+     * {@code C = alpha op(A) op(B) + beta C}, or with a {@code bias} (not null) {@code C = op(A) op(B) + bias} (alpha 1,
+     * beta 0); then {@code then} over C. This default runs the product, then {@code then} over all of C; a GEMM that
+     * applies it to each block of C right after storing the block saves that second pass over memory.
+     */
+    default void sgemmThen(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            MemorySegment a, long aOffset, int lda,
                            MemorySegment b, long bOffset, int ldb,
-                           MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc) {
+                           MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc,
+                           Epilogue then) {
         if (bias != null) sgemmBias(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, bias, biasOffset, c, cOffset, ldc);
         else sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-        CpuMath.geluBlock(c, cOffset, m, n, ldc);
+        then.apply(c, cOffset, m, n, ldc);
     }
 }

@@ -10,7 +10,16 @@ final class Contractions {
     private Contractions() {}
 
     /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
-    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor out) {
+    /** A matmul's addend among its inputs (after the two operands, before a gate), or null. */
+    public static Tensor addend(Op.MatMul op, Tensor[] in) {
+        return in.length > (op.activation().gated() ? 3 : 2) ? in[2] : null;
+    }
+
+    /**
+     * The product (plus the addend), rounded to float, then the activation: GELU of it, or it times GELU's derivative
+     * of the gate's element, rounded, as the unfused mul(dgelu(gate), product) computes it.
+     */
+    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor gate, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         long m = op.transA() ? as[ra - 1] : as[ra - 2], k = op.transA() ? as[ra - 2] : as[ra - 1], n = op.transB() ? bs[rb - 2] : bs[rb - 1];
@@ -30,7 +39,11 @@ final class Contractions {
                         double sum = addend == null ? 0 : addend.getFloat(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (double) a.getFloat(aBase + i * ai + q * aq) * b.getFloat(bBase + q * bq + j * bj);
                         float v = (float) sum;
-                        out.setFloat(at, op.activation() == Op.Activation.GELU ? Elementwise.apply(Op.UnaryFn.GELU, v) : v);
+                        out.setFloat(at, switch (op.activation()) {
+                            case NONE -> v;
+                            case GELU -> Elementwise.apply(Op.UnaryFn.GELU, v);
+                            case DGELU_GATE -> v * Elementwise.apply(Op.UnaryFn.DGELU, gate.getFloat(at));
+                        });
                     } else {
                         long sum = addend == null ? 0 : addend.getInt(Layout.offset(at, os, cStrides));
                         for (long q = 0; q < k; q++) sum += (long) a.getInt(aBase + i * ai + q * aq) * b.getInt(bBase + q * bq + j * bj);

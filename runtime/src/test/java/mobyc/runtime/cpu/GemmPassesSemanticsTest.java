@@ -95,4 +95,39 @@ class GemmPassesSemanticsTest {
             Diff.assertClose("cpu", reference, cpu, 2e-5, 1e-6);
         }
     }
+
+    /**
+     * The gradient through an MLP's GELU: autodiff's mul(dy @ w2, dgelu(h)) becomes a gated matmul (activations pass),
+     * its gate applied per stored block: hidden 400 is wider than a strip of tiles, so blocks are parts of rows, and
+     * 64 x 40 rows split over threads. interp on the rewritten graph and cpu equal interp on the original.
+     */
+    @Test
+    void theGradientThroughAGeluInTheGemmsEpilogueComputesTheSameValues() {
+        for (int rows : new int[] {3, 64}) {
+            GraphBuilder b = new GraphBuilder("mlp");
+            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(24)));
+            Node w1 = b.param("w1", DType.F32, Shape.of(400, 24), new Init.Normal(0, 0.3));
+            Node b1 = b.param("b1", DType.F32, Shape.of(400), new Init.Normal(0, 0.3));
+            Node w2 = b.param("w2", DType.F32, Shape.of(24, 400), new Init.Normal(0, 0.1));
+            Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
+            Node y = b.matmul(h, b.permute(w2, 1, 0));
+            b.output("loss", b.reduce(Op.ReduceFn.MEAN, b.mul(y, y), new int[] {0, 1, 2}, false));
+            Graph g = Autodiff.differentiate(b.build(), "loss");
+            Graph rewritten = mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g)));
+            org.junit.jupiter.api.Assertions.assertEquals(1, rewritten.nodes().stream().filter(n -> n.op() instanceof Op.MatMul m
+                    && m.activation() == Op.Activation.DGELU_GATE).count(), "the gradient through the GELU folded");
+            org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream().noneMatch(n -> n.op() instanceof Op.Unary u
+                    && u.fn() == Op.UnaryFn.DGELU), "no dgelu left");
+            Map<String, Tensor> in = Map.of("x", Diff.randn(6, rows, 40, 24));
+            ParameterStore s1 = ParameterStore.initialise(g, 4), s2 = ParameterStore.initialise(g, 4), s3 = ParameterStore.initialise(g, 4);
+            RunContext ctx = new RunContext(1, 0);
+            Map<String, Tensor> reference = Backends.select("interp").compile(Lower.lower(g)).run(in, s1, ctx);
+            Map<String, Tensor> interp = Backends.select("interp").compile(Lower.lower(rewritten)).run(in, s2, ctx);
+            Map<String, Tensor> cpu = new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, s3, ctx);
+            for (String name : List.copyOf(reference.keySet())) {
+                Diff.assertClose("interp rewritten " + name, reference.get(name), interp.get(name), 1e-5, 1e-7);
+                Diff.assertClose("cpu " + name, reference.get(name), cpu.get(name), 2e-5, 1e-6);
+            }
+        }
+    }
 }

@@ -1,25 +1,26 @@
 package mobyc.runtime.cpu.gemm;
 
 import java.lang.foreign.MemorySegment;
+import mobyc.runtime.cpu.Gemm;
 
 /**
  * The arguments of one sgemm call, as one value to hand to the packing routines and the worker tasks. Element
  * {@code (i, p)} of op(A) lives at float index {@code aOffset + i*aRowStride() + p*aColStride()}; likewise for B.
  * {@code bias}, when not null, holds the n floats added to every row of C as it is first written (beta is then 0);
- * with {@code gelu}, C is GELU of the sum (applied to each block of C as its last k block is stored).
+ * {@code then}, when not null, is applied to each block of C as its last k block is stored.
  */
 record Operands(boolean transA, boolean transB, int m, int n, int k, float alpha,
                 MemorySegment a, long aOffset, int lda,
                 MemorySegment b, long bOffset, int ldb,
-                float beta, MemorySegment c, long cOffset, int ldc, float[] bias, boolean gelu) {
+                float beta, MemorySegment c, long cOffset, int ldc, float[] bias, Gemm.Epilogue then) {
     Operands(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, long aOffset, int lda,
              MemorySegment b, long bOffset, int ldb, float beta, MemorySegment c, long cOffset, int ldc, float[] bias) {
-        this(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, bias, false);
+        this(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, bias, null);
     }
 
-    /** The same product without the GELU. */
-    Operands withoutGelu() {
-        return new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, bias, false);
+    /** The same product without the epilogue. */
+    Operands withoutEpilogue() {
+        return new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, bias, null);
     }
 
     long aRowStride() { return transA ? 1 : lda; }

@@ -14,7 +14,6 @@ import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
-import mobyc.runtime.cpu.CpuMath;
 import mobyc.runtime.cpu.CpuPool;
 import mobyc.runtime.cpu.Gemm;
 import mobyc.runtime.cpu.Team;
@@ -96,12 +95,13 @@ public final class VectorGemm implements Gemm {
         run(new Operands(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc, row));
     }
 
-    /** GELU is applied to each block of C as its last k block is stored (on the worker that stored it). */
+    /** {@code then} is applied to each block of C right after its last k block is stored (on the worker that stored it). */
     @Override
-    public void sgemmGelu(boolean transA, boolean transB, int m, int n, int k, float alpha,
+    public void sgemmThen(boolean transA, boolean transB, int m, int n, int k, float alpha,
                           MemorySegment a, long aOffset, int lda,
                           MemorySegment b, long bOffset, int ldb,
-                          MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc) {
+                          MemorySegment bias, long biasOffset, float beta, MemorySegment c, long cOffset, int ldc,
+                          Epilogue then) {
         GemmArgs.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         if (m == 0 || n == 0) return;
         float[] row = null;
@@ -112,14 +112,14 @@ public final class VectorGemm implements Gemm {
             alpha = 1f;
             beta = 0f;
         }
-        run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, row, true));
+        run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, row, then));
     }
 
     private void run(Operands o) {
         int m = o.m(), n = o.n(), k = o.k();
-        if (o.gelu() && (k == 0 || o.alpha() == 0f || KSplit.slices(m, n, k) > 1)) { // no last k block to store it with
-            run(o.withoutGelu());
-            CpuMath.geluBlock(o.c(), o.cOffset(), m, n, o.ldc());
+        if (o.then() != null && (k == 0 || o.alpha() == 0f || KSplit.slices(m, n, k) > 1)) { // no last k block to store it with
+            run(o.withoutEpilogue());
+            o.then().apply(o.c(), o.cOffset(), m, n, o.ldc());
             return;
         }
         if (k == 0 || o.alpha() == 0f) {
@@ -291,7 +291,7 @@ public final class VectorGemm implements Gemm {
                         }
                         long corner = o.cOffset() + (long) ic * o.ldc() + jc + jw;
                         MicroKernel.store(strip, width, mc, cols, o.c(), corner, o.ldc(), accumulate, s.row);
-                        if (o.gelu() && pc + kc >= o.k()) CpuMath.geluBlock(o.c(), corner, mc, cols, o.ldc());
+                        if (o.then() != null && pc + kc >= o.k()) o.then().apply(o.c(), corner, mc, cols, o.ldc());
                     }
                 }
             }

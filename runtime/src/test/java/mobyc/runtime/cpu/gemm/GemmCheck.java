@@ -143,7 +143,7 @@ final class GemmCheck {
     }
 
     /**
-     * {@link Gemm#sgemmGelu} of {@code c} (with a bias row when {@code withBias}, else c's alpha and beta) through each
+     * {@link Gemm#sgemmThen} with GELU ({@code CpuMath::geluBlock}) of {@code c} (with a bias row when {@code withBias}, else c's alpha and beta) through each
      * of {@code gemms}, against the oracle's product with GELU applied in double afterwards. GELU's slope is at
      * most 1.13, so the product's tolerance carries over scaled by it, plus a few ulps of the GELU itself.
      */
@@ -168,9 +168,9 @@ final class GemmCheck {
             float tol = 1e-5f * (float) Math.sqrt(Math.max(1, c.k()));
             for (Gemm g : gemms) {
                 Stored got = before.copy(arena, false);
-                g.sgemmGelu(c.transA(), c.transB(), c.m(), c.n(), c.k(), c.alpha(), a.seg(), a.offset(), a.ld(),
+                g.sgemmThen(c.transA(), c.transB(), c.m(), c.n(), c.k(), c.alpha(), a.seg(), a.offset(), a.ld(),
                         b.seg(), b.offset(), b.ld(), withBias ? bias.seg() : null, bias.offset(), c.beta(),
-                        got.seg(), got.offset(), got.ld());
+                        got.seg(), got.offset(), got.ld(), mobyc.runtime.cpu.CpuMath::geluBlock);
                 for (long i = 0; i < got.seg().byteSize() / Float.BYTES; i++) {
                     float x = got.seg().getAtIndex(F, i);
                     if (!got.inWindow(i)) {
