@@ -45,6 +45,7 @@ public final class Pipeline {
         passes.add(new Pass("activations", Activations::run));
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
         passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
+        passes.add(new Pass("norm-grad-order", NormGradOrder::run));
         return passes;
     }
 

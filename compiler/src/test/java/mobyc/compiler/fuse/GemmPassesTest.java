@@ -235,4 +235,36 @@ class GemmPassesTest {
                 () -> b.add(new Op.MatMul(false, false, Op.Activation.DGELU_GATE), List.of(x, w, gate), null, null));
         assertTrue(e.getMessage().contains("gate"), e.getMessage());
     }
+
+    /**
+     * A parameter gradient emitted before the input gradient of the same norm (as in a residual block, whose input
+     * gradient waits for the skip's): norm-grad-order emits it, and its readers, after its partner.
+     */
+    @Test
+    void aNormsParameterGradientIsOrderedAfterItsInputGradient() {
+        GraphBuilder b = new GraphBuilder("ln");
+        Node x = b.input("x", DType.F32, Shape.of(4, 6));
+        Node g = b.input("g", DType.F32, Shape.of(4, 6));
+        Node w = b.param("w", DType.F32, Shape.of(6), new Init.Zeros());
+        Node p = b.add(new Op.LayerNormParamGrad(1e-5), List.of(x, g), null, null);
+        b.output("dw", b.slice(p, 0, 0, 1, 1));
+        Node skip = b.unary(Op.UnaryFn.NEG, g);
+        b.output("dx", b.add(new Op.LayerNormGrad(1e-5), List.of(x, w, g, skip), null, null));
+        Graph before = Verifier.verify(b.build());
+        Graph after = Verifier.verify(NormGradOrder.run(before));
+        assertEquals("""
+                graph ln {
+                  %0 = input x : f32[4, 6]
+                  %1 = input g : f32[4, 6]
+                  %2 = param w : f32[6] init zeros()
+                  %3 = neg %1 : f32[4, 6]
+                  %4 = layer_norm_grad %0, %2, %1, %3 {eps=1e-5} : f32[4, 6]
+                  %5 = layer_norm_param_grad %0, %1 {eps=1e-5} : f32[2, 6]
+                  %6 = slice %5 {axis=0, 0:1} : f32[1, 6]
+                  output dw = %6
+                  output dx = %4
+                }
+                """, after.toString());
+        assertSame(after, NormGradOrder.run(after), "already in order: the same graph back");
+    }
 }

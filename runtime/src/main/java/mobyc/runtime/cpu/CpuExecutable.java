@@ -42,7 +42,9 @@ final class CpuExecutable implements Executable {
     private final boolean[] scalar;
     /** Per kernel: its attention_grad / attention_bias_grad partner ({@link CpuKernels#attentionPairs}), or -1. */
     private final int[] pair;
-    /** Bias gradients an attention_grad computed for its partner, by the attention_grad's index. */
+    /** Per kernel: its layer_norm_grad / layer_norm_param_grad partner ({@link CpuKernels#layerNormPairs}), or -1. */
+    private final int[] normPair;
+    /** Bias (parameter) gradients an attention_grad (layer_norm_grad) computed for its partner, by its index. */
     private final Map<Integer, MemorySegment> carried = new HashMap<>();
     private final Set<Integer> outputs = new HashSet<>();
     /** Plans by bound sizes. */
@@ -67,6 +69,7 @@ final class CpuExecutable implements Executable {
             if (scalar[k]) fallbacks.merge(kernel.op().name() + (types.isEmpty() ? "" : " " + types.getFirst()), 1, Integer::sum);
         }
         this.pair = CpuKernels.attentionPairs(list, scalar);
+        this.normPair = CpuKernels.layerNormPairs(list, scalar);
         outputs.addAll(program.outputs().values());
         if (!vector) {
             LOG.log(System.Logger.Level.INFO, "cpu: module jdk.incubator.vector is absent (add --add-modules jdk.incubator.vector);"
@@ -148,6 +151,7 @@ final class CpuExecutable implements Executable {
             if (scalar[k]) Kernels.run(kernel.op(), in, out, ctx);
             else if (pair[k] > k) kernels.attentionGrads((Op.AttentionGrad) kernel.op(), in, out, carry(k, list.get(pair[k]), bindings));
             else if (pair[k] >= 0) MemorySegment.copy(carried.get(pair[k]), 0, out.segment(), 0, out.segment().byteSize());
+            else if (normPair[k] >= 0) layerNormPair(k, kernel, in, out, bindings);
             else kernels.run(kernel.op(), in, out, ctx);
             if (prof != null) profile(prof, kernel, shape, bindings, System.nanoTime() - t0);
             buffers[o] = out;
@@ -157,7 +161,22 @@ final class CpuExecutable implements Executable {
         return result;
     }
 
-    /** Where attention_grad {@code k} puts the bias gradient its partner then copies out. */
+    /**
+     * Kernel k of a layer-norm pair: the layer_norm_grad computes both, the parameter gradient into a carried
+     * segment, which the later layer_norm_param_grad copies out.
+     */
+    private void layerNormPair(int k, Program.Kernel kernel, Tensor[] in, Tensor out, Map<String, Long> bindings) {
+        int p = normPair[k];
+        if (p < k) {
+            MemorySegment.copy(carried.get(p), 0, out.segment(), 0, out.segment().byteSize());
+            return;
+        }
+        Program.Kernel partner = program.kernels().get(p);
+        Tensor params = Tensor.over(carry(k, partner, bindings), DType.F32, InputBinding.shapeOf(program.buffer(partner.output()), bindings));
+        kernels.layerNormGrads((Op.LayerNormGrad) kernel.op(), in, out, params);
+    }
+
+    /** Where attention_grad (or layer_norm_grad) {@code k} puts the bias (parameter) gradient its partner then copies out. */
     private MemorySegment carry(int k, Program.Kernel partner, Map<String, Long> bindings) {
         long bytes = Tensor.checkedNumel(InputBinding.shapeOf(program.buffer(partner.output()), bindings)) * Tensor.ELEMENT_BYTES;
         MemorySegment c = carried.get(k);

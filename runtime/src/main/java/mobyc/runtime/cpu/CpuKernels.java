@@ -107,6 +107,35 @@ final class CpuKernels {
         return pair;
     }
 
+    /** layer_norm_grad and layer_norm_param_grad of the same x and g in one pass ({@link CpuNormalizations#layerNormGrads}). */
+    void layerNormGrads(Op.LayerNormGrad op, Tensor[] in, Tensor out, Tensor paramOut) {
+        CpuNormalizations.layerNormGrads(op.eps(), in[0], in[1], in[2], in.length > 3 ? in[3] : null, out, paramOut);
+    }
+
+    /**
+     * Pairs each layer_norm_grad with a later layer_norm_param_grad of the same x, g and eps (both on the cpu
+     * kernels; the norm-grad-order pass puts them in that order): {@code pair[k]} is the partner's index, or -1. The
+     * gradient then computes both in one pass over the rows, the parameter gradient carried to its partner.
+     */
+    static int[] layerNormPairs(List<Program.Kernel> kernels, boolean[] scalar) {
+        int[] pair = new int[kernels.size()];
+        Arrays.fill(pair, -1);
+        for (int k = 0; k < kernels.size(); k++) {
+            if (scalar[k] || !(kernels.get(k).op() instanceof Op.LayerNormParamGrad p)) continue;
+            Program.Kernel params = kernels.get(k);
+            for (int j = 0; j < k; j++) {
+                Program.Kernel grad = kernels.get(j);
+                if (!scalar[j] && pair[j] < 0 && grad.op() instanceof Op.LayerNormGrad g && g.eps() == p.eps()
+                        && grad.inputs().get(0).equals(params.inputs().get(0)) && grad.inputs().get(2).equals(params.inputs().get(1))) {
+                    pair[j] = k;
+                    pair[k] = j;
+                    break;
+                }
+            }
+        }
+        return pair;
+    }
+
     private static IllegalStateException notAKernel(Op op) {
         return new IllegalStateException(op.name() + " binds a buffer; it is not a kernel");
     }

@@ -247,15 +247,43 @@ final class CpuNormalizations {
             long r = from;
             if (LayerNormRows.fits(c)) {
                 LayerNormRows.Scratch s = LayerNormRows.SCRATCH.get();
-                for (; r + LayerNormRows.ROWS <= to; r += LayerNormRows.ROWS) layerNormGradRows(xs, ws, gs, as, os, r * c, n, eps, s);
+                for (; r + LayerNormRows.ROWS <= to; r += LayerNormRows.ROWS) layerNormGradRows(xs, ws, gs, as, os, r * c, n, eps, s, null, 0);
             }
-            for (; r < to; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, n, eps);
+            for (; r < to; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, n, eps, null, 0);
         });
     }
 
-    /** {@link LayerNormRows#ROWS} rows of {@link #layerNormGrad}, their sums folded together (the same bits as row by row). */
+    /**
+     * layer_norm_grad into {@code out} and layer_norm_param_grad of the same x and g into {@code paramOut}, in one
+     * pass over the rows: each row's statistics and sums once, then its input gradient and its share of the
+     * parameter gradients. Blocks of {@value #PARAM_GRAD_ROWS} rows in parallel; every sum is the one the two
+     * kernels make apart, so the bits are the same (the executable pairs the two ops when they read the same x and g).
+     */
+    static void layerNormGrads(double eps, Tensor x, Tensor weight, Tensor g, Tensor addend, Tensor out, Tensor paramOut) {
+        long c = weight.numel(), rows = c == 0 ? 0 : x.numel() / c, blocks = (rows + PARAM_GRAD_ROWS - 1) / PARAM_GRAD_ROWS;
+        MemorySegment xs = x.segment(), ws = weight.segment(), gs = g.segment(), os = out.segment();
+        MemorySegment as = addend == null ? null : addend.segment();
+        int n = (int) c;
+        float[] partial = new float[(int) (blocks * 2 * c)];
+        Parallel.forItems(blocks, (long) PARAM_GRAD_ROWS * 14 * c, (from, to) -> {
+            LayerNormRows.Scratch s = LayerNormRows.fits(c) ? LayerNormRows.SCRATCH.get() : null;
+            for (long blk = from; blk < to; blk++) {
+                int at = (int) (blk * 2 * c);
+                long r = blk * PARAM_GRAD_ROWS, end = Math.min(rows, (blk + 1) * PARAM_GRAD_ROWS);
+                for (; s != null && r + LayerNormRows.ROWS <= end; r += LayerNormRows.ROWS)
+                    layerNormGradRows(xs, ws, gs, as, os, r * c, n, eps, s, partial, at);
+                for (; r < end; r++) layerNormGradRow(xs, ws, gs, as, os, r * c, n, eps, partial, at);
+            }
+        });
+        sumBlocks(partial, blocks, n, paramOut.segment());
+    }
+
+    /**
+     * {@link LayerNormRows#ROWS} rows of {@link #layerNormGrad}, their sums folded together (the same bits as row by
+     * row); with {@code partial} not null, also their parameter gradients added to the block sums at {@code pat}.
+     */
     private static void layerNormGradRows(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
-                                          long base, int c, double eps, LayerNormRows.Scratch s) {
+                                          long base, int c, double eps, LayerNormRows.Scratch s, float[] partial, int pat) {
         int rows = LayerNormRows.ROWS, stat = rows * rows;
         LayerNormRows.means(xs, base, c, s);
         for (int r = 0; r < rows; r++) {
@@ -274,13 +302,16 @@ final class CpuNormalizations {
             LayerNormRows.store(s2, s.part, 2 * stat + r * rows);
         }
         for (int k = 0; k < 3; k++) LayerNormRows.fold(s.part, k * stat, s.sums, k * rows);
-        for (int r = 0; r < rows; r++)
-            gradOutputRow(xs, ws, gs, as, os, base + (long) r * c, c, eps, s.hi[r], s.lo[r], s.sums[r], s.sums[rows + r], s.sums[2 * rows + r]);
+        for (int r = 0; r < rows; r++) {
+            long row = base + (long) r * c;
+            gradOutputRow(xs, ws, gs, as, os, row, c, eps, s.hi[r], s.lo[r], s.sums[r], s.sums[rows + r], s.sums[2 * rows + r]);
+            if (partial != null) paramGradAdd(xs, gs, row, c, s.hi[r], s.lo[r], (float) (1.0 / Math.sqrt(s.sums[r] / c + eps)), partial, pat);
+        }
     }
 
-    /** One row of {@link #layerNormGrad}; {@code as} (the addend) may be null. */
+    /** One row of {@link #layerNormGrad}; {@code as} (the addend) may be null; {@code partial} as {@link #layerNormGradRows}. */
     private static void layerNormGradRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
-                                         long base, int c, double eps) {
+                                         long base, int c, double eps, float[] partial, int at) {
         double mean = rowSum(xs, base, c) / c;
         float hi = (float) mean, lo = (float) (mean - hi);
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
@@ -301,6 +332,7 @@ final class CpuNormalizations {
             sum2 += (double) gh * d;
         }
         gradOutputRow(xs, ws, gs, as, os, base, c, eps, hi, lo, var, sum1, sum2);
+        if (partial != null) paramGradAdd(xs, gs, base, c, hi, lo, (float) (1.0 / Math.sqrt(var / c + eps)), partial, at);
     }
 
     /** The input gradient of one row from its sums of d^2, g w and g w d (d = x - hi - lo). */
@@ -356,6 +388,11 @@ final class CpuNormalizations {
                 }
             }
         });
+        sumBlocks(partial, blocks, c, os);
+    }
+
+    /** out[j] = the blocks' partial sums of the two gradient rows added in double, in block order. */
+    private static void sumBlocks(float[] partial, long blocks, int c, MemorySegment os) {
         for (int j = 0; j < 2 * c; j++) {
             double s = 0;
             for (long blk = 0; blk < blocks; blk++) s += partial[(int) (blk * 2 * c) + j];
