@@ -51,7 +51,7 @@ public final class VectorGemm implements Gemm {
      */
     static final int STRIP = 8 * NR;
     /** Row parts per thread, at most, when C is split by rows. */
-    static final int ROW_PARTS = 4;
+    static final int ROW_PARTS = 8;
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
