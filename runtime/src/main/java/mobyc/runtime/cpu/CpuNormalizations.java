@@ -225,6 +225,12 @@ final class CpuNormalizations {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
         int j = 0;
         for (; j + 2 * DL <= c; j += 2 * DL) {
+            if (FL == 2 * DL) { // one float vector, its halves widened: the lanes of the two half-vector loads below
+                FloatVector v = FloatVector.fromMemorySegment(F, xs, (base + j) << 2, LE);
+                a0 = a0.add(v.convertShape(VectorOperators.F2D, D, 0));
+                a1 = a1.add(v.convertShape(VectorOperators.F2D, D, 1));
+                continue;
+            }
             a0 = a0.add(FloatVector.fromMemorySegment(H, xs, (base + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
             a1 = a1.add(FloatVector.fromMemorySegment(H, xs, (base + j + DL) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
         }

@@ -4,7 +4,6 @@ import static mobyc.runtime.cpu.Simd.D;
 import static mobyc.runtime.cpu.Simd.DL;
 import static mobyc.runtime.cpu.Simd.F;
 import static mobyc.runtime.cpu.Simd.FL;
-import static mobyc.runtime.cpu.Simd.H;
 import static mobyc.runtime.cpu.Simd.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -54,9 +53,10 @@ final class LayerNormRows {
         for (int r = 0; r < ROWS; r++) {
             long at = base + (long) r * c;
             DoubleVector a0 = DoubleVector.zero(D), a1 = a0;
-            for (int j = 0; j < c; j += 2 * DL) {
-                a0 = a0.add(FloatVector.fromMemorySegment(H, xs, (at + j) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
-                a1 = a1.add(FloatVector.fromMemorySegment(H, xs, (at + j + DL) << 2, LE).convertShape(VectorOperators.F2D, D, 0));
+            for (int j = 0; j < c; j += FL) { // one float vector, its halves widened: the lanes of two half-vector loads
+                FloatVector v = FloatVector.fromMemorySegment(F, xs, (at + j) << 2, LE);
+                a0 = a0.add(v.convertShape(VectorOperators.F2D, D, 0));
+                a1 = a1.add(v.convertShape(VectorOperators.F2D, D, 1));
             }
             a0.add(a1).intoArray(s.part, r * ROWS);
         }
