@@ -124,12 +124,7 @@ final class GemmCheck {
             for (long i = 0; i < before.seg().byteSize() / Float.BYTES; i++)
                 if (before.inWindow(i)) before.seg().setAtIndex(F, i, Float.NaN);
             Stored want = before.copy(arena, false), mag = before.copy(arena, true);
-            for (int i = 0; i < c.m(); i++)
-                for (int j = 0; j < c.n(); j++) {
-                    float v = bias.seg().getAtIndex(F, bias.offset() + j);
-                    want.seg().setAtIndex(F, want.offset() + (long) i * want.ld() + j, v);
-                    mag.seg().setAtIndex(F, mag.offset() + (long) i * mag.ld() + j, Math.abs(v));
-                }
+            fillRows(want, mag, bias, c);
             run(ORACLE, c, a, b, want, 1f, 1f);
             run(ORACLE, c, a.copy(arena, true), b.copy(arena, true), mag, 1f, 1f);
             float tol = 1e-5f * (float) Math.sqrt(Math.max(1, c.k()));
@@ -156,13 +151,7 @@ final class GemmCheck {
             Stored before = Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd);
             Stored want = before.copy(arena, false), mag = before.copy(arena, true);
             float alpha = withBias ? 1f : c.alpha(), beta = withBias ? 1f : c.beta();
-            if (withBias)
-                for (int i = 0; i < c.m(); i++)
-                    for (int j = 0; j < c.n(); j++) {
-                        float v = bias.seg().getAtIndex(F, bias.offset() + j);
-                        want.seg().setAtIndex(F, want.offset() + (long) i * want.ld() + j, v);
-                        mag.seg().setAtIndex(F, mag.offset() + (long) i * mag.ld() + j, Math.abs(v));
-                    }
+            if (withBias) fillRows(want, mag, bias, c);
             run(ORACLE, c, a, b, want, alpha, beta);
             run(ORACLE, c, a.copy(arena, true), b.copy(arena, true), mag, Math.abs(alpha), Math.abs(beta));
             float tol = 1e-5f * (float) Math.sqrt(Math.max(1, c.k()));
@@ -188,6 +177,16 @@ final class GemmCheck {
                 }
             }
         }
+    }
+
+    /** Every row of {@code want}'s window set to the bias row, and of {@code mag}'s to its magnitudes. */
+    private static void fillRows(Stored want, Stored mag, Stored bias, Case c) {
+        for (int i = 0; i < c.m(); i++)
+            for (int j = 0; j < c.n(); j++) {
+                float v = bias.seg().getAtIndex(F, bias.offset() + j);
+                want.seg().setAtIndex(F, want.offset() + (long) i * want.ld() + j, v);
+                mag.seg().setAtIndex(F, mag.offset() + (long) i * mag.ld() + j, Math.abs(v));
+            }
     }
 
     /** {@link #checkBias} over the tails grid and the mixed shapes, for one transpose combination. */
