@@ -36,7 +36,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--profile", description = "Also print where the timed steps spent their time, per op kind and shape.") boolean profile;
         @Option(names = "--profile-rows", defaultValue = "25", description = "Rows of each profile table (default: ${DEFAULT-VALUE}).") int profileRows;
         @Option(names = "--sgemm-peak", arity = "0..1", fallbackValue = "10", paramLabel = "SECONDS",
-                description = "Then measure this machine's sgemm for SECONDS (default 10; 1024^3 products on the cpu backend's GEMM) and print the step's GFLOP/s as a share of it.")
+                description = "Then measure this machine's sgemm for SECONDS (default 10; 1024^3 products on the cpu backend's GEMM) and print the step's GFLOP/s as a share of it; "
+                        + "then as many more steps, each followed by as long a burst of sgemm, and the median of those paired shares.")
         Double sgemmPeak;
         @Spec CommandLine.Model.CommandSpec spec;
 
@@ -71,8 +72,30 @@ final class BenchCommand implements Runnable {
                 SgemmPeak peak = SgemmPeak.measure(1024, sgemmPeak);
                 out.printf(Locale.ROOT, "sgemm %d^3 on this machine now: %.1f GFLOP/s (median of %d); the step sustains %.1f%% of it%n",
                         peak.n(), peak.gflops(), peak.runs(), 100 * p.flops / 1e9 / median / peak.gflops());
+                paired(p, warmed + steps, out);
             }
             return Main.OK;
+        }
+
+        /**
+         * The share again, step by step: each of {@code steps} more steps is followed by a burst of sgemm as long as the
+         * step, and compared with it; the median of those shares does not depend on which minute each half ran in.
+         */
+        private void paired(StepProgram p, int from, PrintWriter out) {
+            double[] shares = new double[steps], rates = new double[steps];
+            try (SgemmPeak.Meter meter = new SgemmPeak.Meter(1024)) {
+                for (int s = 0; s < steps; s++) {
+                    double t = p.step(from + s, null);
+                    rates[s] = meter.burst(t, 3).gflops();
+                    shares[s] = p.flops / 1e9 / t / rates[s];
+                }
+            }
+            double[] sorted = shares.clone();
+            Arrays.sort(sorted);
+            Arrays.sort(rates);
+            out.printf(Locale.ROOT, "paired: %d more steps, each followed by as long a burst of sgemm (median %.1f GFLOP/s): the step sustains "
+                    + "%.1f%% of the sgemm beside it (median; %.1f-%.1f%%)%n", steps, rates[steps / 2], 100 * sorted[steps / 2],
+                    100 * sorted[0], 100 * sorted[steps - 1]);
         }
     }
 }

@@ -17,27 +17,47 @@ import mobyc.runtime.cpu.Gemms;
 record SgemmPeak(int n, double gflops, int runs) {
     /** Median GFLOP/s of n^3 products run back to back for about {@code seconds} (at least 5), after up to a second of warm-up. */
     static SgemmPeak measure(int n, double seconds) {
-        Gemm g = Gemms.best();
-        try (Arena arena = Arena.ofShared()) {
+        try (Meter m = new Meter(n)) {
+            m.burst(Math.min(1, seconds), 1);
+            return m.burst(seconds, 5);
+        }
+    }
+
+    /**
+     * n^3 products on operands prepared once, run in bursts: a benchmark interleaves them with its own steps, so that
+     * each step is compared with the sgemm of the same moment.
+     */
+    static final class Meter implements AutoCloseable {
+        private final Gemm g = Gemms.best();
+        private final Arena arena = Arena.ofShared();
+        private final int n;
+        private final MemorySegment a, b, c;
+
+        Meter(int n) {
+            this.n = n;
             long cells = (long) n * n;
-            MemorySegment a = arena.allocate(cells * Float.BYTES, 64), b = arena.allocate(cells * Float.BYTES, 64);
-            MemorySegment c = arena.allocate(cells * Float.BYTES, 64);
+            a = arena.allocate(cells * Float.BYTES, 64);
+            b = arena.allocate(cells * Float.BYTES, 64);
+            c = arena.allocate(cells * Float.BYTES, 64);
             for (long i = 0; i < cells; i++) {
                 a.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 7) * 0.25f - 0.75f);
                 b.setAtIndex(ValueLayout.JAVA_FLOAT, i, (i % 5) * 0.5f - 1f);
             }
-            Runnable product = () -> g.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
-            long warm = System.nanoTime() + (long) (Math.min(1, seconds) * 1e9);
-            while (System.nanoTime() < warm) product.run();
+        }
+
+        /** Median GFLOP/s of products run back to back for about {@code seconds}, at least {@code atLeast} of them. */
+        SgemmPeak burst(double seconds, int atLeast) {
             List<Double> rates = new ArrayList<>();
             long end = System.nanoTime() + (long) (seconds * 1e9);
-            while (rates.size() < 5 || System.nanoTime() < end) {
+            while (rates.size() < atLeast || System.nanoTime() < end) {
                 long t = System.nanoTime();
-                product.run();
+                g.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
                 rates.add(2.0 * n * n * n / (System.nanoTime() - t));
             }
             Collections.sort(rates);
             return new SgemmPeak(n, rates.get(rates.size() / 2), rates.size());
         }
+
+        @Override public void close() { arena.close(); }
     }
 }

@@ -87,6 +87,7 @@ class CliTest {
                 "--sgemm-peak=0.2");
         assertEquals(0, peak.status(), peak::toString);
         assertTrue(peak.out().matches("(?s).*sgemm 1024\\^3 on this machine now: [0-9.]+ GFLOP/s \\(median of [0-9]+\\); the step sustains [0-9.]+% of it.*"), peak::toString);
+        assertTrue(peak.out().matches("(?s).*paired: 1 more steps, each followed by as long a burst of sgemm \\(median [0-9.]+ GFLOP/s\\): the step sustains [0-9.]+% .*"), peak::toString);
         assertEquals(1, Cli.run("bench", "moby-step", "--sgemm-peak=0").status());
     }
 
