@@ -59,6 +59,18 @@ class GemmPassesSemanticsTest {
     }
 
     /**
+     * gelu(x @ w1^T + b1) @ w2^T for x [rows, 40, width] and {@code hidden} units (the second product without a bias).
+     */
+    private static Node mlp(GraphBuilder b, int rows, int width, int hidden) {
+        Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(width)));
+        Node w1 = b.param("w1", DType.F32, Shape.of(hidden, width), new Init.Normal(0, 0.3));
+        Node b1 = b.param("b1", DType.F32, Shape.of(hidden), new Init.Normal(0, 0.3));
+        Node w2 = b.param("w2", DType.F32, Shape.of(width, hidden), new Init.Normal(0, 0.1));
+        Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
+        return b.matmul(h, b.permute(w2, 1, 0));
+    }
+
+    /**
      * interp on {@code rewritten} equals interp on {@code g} within {@code rtol}/{@code atol} (the passes round
      * differently), and cpu (which runs the passes itself) equals interp within the cpu tolerance, output by output.
      */
@@ -82,12 +94,7 @@ class GemmPassesSemanticsTest {
     void aGeluInTheGemmsEpilogueComputesTheSameValues() {
         for (int rows : new int[] {3, 64}) {
             GraphBuilder b = new GraphBuilder("target");
-            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(48)));
-            Node w1 = b.param("w1", DType.F32, Shape.of(192, 48), new Init.Normal(0, 0.3));
-            Node b1 = b.param("b1", DType.F32, Shape.of(192), new Init.Normal(0, 0.3));
-            Node w2 = b.param("w2", DType.F32, Shape.of(48, 192), new Init.Normal(0, 0.1));
-            Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
-            Node g2 = b.unary(Op.UnaryFn.GELU, b.matmul(h, b.permute(w2, 1, 0))); // no bias
+            Node g2 = b.unary(Op.UnaryFn.GELU, mlp(b, rows, 48, 192)); // its second product: no bias
             b.output("y", g2);
             Graph g = b.build(), rewritten = mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g)));
             org.junit.jupiter.api.Assertions.assertEquals(2, rewritten.nodes().stream().filter(n -> n.op() instanceof Op.MatMul m
@@ -106,12 +113,7 @@ class GemmPassesSemanticsTest {
     void theGradientThroughAGeluInTheGemmsEpilogueComputesTheSameValues() {
         for (int rows : new int[] {3, 64}) {
             GraphBuilder b = new GraphBuilder("mlp");
-            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(24)));
-            Node w1 = b.param("w1", DType.F32, Shape.of(400, 24), new Init.Normal(0, 0.3));
-            Node b1 = b.param("b1", DType.F32, Shape.of(400), new Init.Normal(0, 0.3));
-            Node w2 = b.param("w2", DType.F32, Shape.of(24, 400), new Init.Normal(0, 0.1));
-            Node h = b.unary(Op.UnaryFn.GELU, b.add(b.matmul(x, b.permute(w1, 1, 0)), b1));
-            Node y = b.matmul(h, b.permute(w2, 1, 0));
+            Node y = mlp(b, rows, 24, 400);
             b.output("loss", b.reduce(Op.ReduceFn.MEAN, b.mul(y, y), new int[] {0, 1, 2}, false));
             Graph g = Autodiff.differentiate(b.build(), "loss");
             Graph rewritten = mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g)));

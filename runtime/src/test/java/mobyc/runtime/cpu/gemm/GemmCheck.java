@@ -117,10 +117,8 @@ final class GemmCheck {
     static void checkBias(Case c, Gemm... gemms) {
         Random rnd = new Random(c.seed());
         try (Arena arena = Arena.ofShared()) {
-            Stored a = Stored.random(arena, false, c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
-            Stored b = Stored.random(arena, false, c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
-            Stored bias = Stored.random(arena, false, false, 1, c.n(), rnd);
-            Stored before = Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd);
+            Stored[] ops = withBias(arena, c, rnd);
+            Stored a = ops[0], b = ops[1], bias = ops[2], before = ops[3];
             for (long i = 0; i < before.seg().byteSize() / Float.BYTES; i++)
                 if (before.inWindow(i)) before.seg().setAtIndex(F, i, Float.NaN);
             Stored want = before.copy(arena, false), mag = before.copy(arena, true);
@@ -145,10 +143,8 @@ final class GemmCheck {
     static void checkGelu(Case c, boolean withBias, Gemm... gemms) {
         Random rnd = new Random(c.seed());
         try (Arena arena = Arena.ofShared()) {
-            Stored a = Stored.random(arena, false, c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd);
-            Stored b = Stored.random(arena, false, c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd);
-            Stored bias = Stored.random(arena, false, false, 1, c.n(), rnd);
-            Stored before = Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd);
+            Stored[] ops = withBias(arena, c, rnd);
+            Stored a = ops[0], b = ops[1], bias = ops[2], before = ops[3];
             Stored want = before.copy(arena, false), mag = before.copy(arena, true);
             float alpha = withBias ? 1f : c.alpha(), beta = withBias ? 1f : c.beta();
             if (withBias) fillRows(want, mag, bias, c);
@@ -177,6 +173,15 @@ final class GemmCheck {
                 }
             }
         }
+    }
+
+    /** Random A, B, a bias row and C of {@code c}'s shapes in native segments, in that order. */
+    private static Stored[] withBias(Arena arena, Case c, Random rnd) {
+        return new Stored[] {
+            Stored.random(arena, false, c.dense(), c.transA() ? c.k() : c.m(), c.transA() ? c.m() : c.k(), rnd),
+            Stored.random(arena, false, c.dense(), c.transB() ? c.n() : c.k(), c.transB() ? c.k() : c.n(), rnd),
+            Stored.random(arena, false, false, 1, c.n(), rnd),
+            Stored.random(arena, false, c.dense(), c.m(), c.n(), rnd)};
     }
 
     /** Every row of {@code want}'s window set to the bias row, and of {@code mag}'s to its magnitudes. */
