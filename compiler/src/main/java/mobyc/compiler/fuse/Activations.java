@@ -29,7 +29,7 @@ import mobyc.compiler.ir.Op;
 public final class Activations {
     private Activations() {}
 
-    /** What replaces node {@code at}: {@code product} with {@code activation}, its gate (or null) appended. */
+    /** What replaces a gelu or mul: its {@code product} rebuilt with {@code activation}, the gate (or null) appended. */
     private record Fold(Node product, Op.Activation activation, Node gate) {}
 
     public static Graph run(Graph g) {
