@@ -38,8 +38,9 @@ final class Packing {
         final float alpha = o.alpha();
         MemorySegment a = o.a();
         int panels = (mc + MR - 1) / MR;
-        if (o.transA()) { // stored k x m: each k step's run of mc floats, as it is
-            for (int p = 0; p < kc; p++)
+        if (o.transA()) { // stored k x m: each k step's run of mc floats, as it is; one copy where the runs abut
+            if (o.lda() == mc) MemorySegment.copy(a, IN, (o.aOffset() + i0 + (long) p0 * mc) * Float.BYTES, dst, 0, kc * mc);
+            else for (int p = 0; p < kc; p++)
                 MemorySegment.copy(a, IN, (o.aOffset() + i0 + (long) (p0 + p) * o.lda()) * Float.BYTES, dst, p * mc, mc);
             if (alpha != 1f) for (int d = 0; d < kc * mc; d++) dst[d] *= alpha;
             return;
@@ -105,6 +106,17 @@ final class Packing {
     private static void packAlongPanels(MemorySegment src, long at, long stride, int kc, int extent, int width,
                                         float[] dst, float[] stage) {
         int panels = (extent + width - 1) / width;
+        if (panels == 1) { // the panel's rows straight from the source: one copy for the block where they abut
+            if (extent == width && stride == width) {
+                MemorySegment.copy(src, IN, at * Float.BYTES, dst, 0, kc * width);
+                return;
+            }
+            for (int p = 0; p < kc; p++) {
+                MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, dst, p * width, extent);
+                if (extent < width) Arrays.fill(dst, p * width + extent, (p + 1) * width, 0f);
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++) {
             MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, stage, 0, extent);
             for (int q = 0; q < panels; q++) {

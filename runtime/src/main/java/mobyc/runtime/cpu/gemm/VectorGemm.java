@@ -33,7 +33,8 @@ import mobyc.runtime.cpu.Team;
  * split into rectangles for the workers of {@link CpuPool} (along M or N, whichever wastes less; by rows, up to
  * {@link #ROW_PARTS} per thread, taken by whoever is free), and each runs the loops above on its rectangle with its
  * own packing buffers, allocated once per thread and reused. A product with a small C and a long k (a weight's
- * gradient) is cut along k instead ({@link #splitK}). Small products, and operands in a confined arena, run on the
+ * gradient) is cut along k instead ({@link #splitK}); one with fewer rows than columns is computed as its transpose
+ * ({@link TransposedProduct}). Small products, and operands in a confined arena, run on the
  * calling thread.
  * <p>Block sizes default to values measured on a 2-core AMD EPYC (Zen 5, AVX-512); {@code -Dmobyc.gemm.kc},
  * {@code .mc} and {@code .nc} override them.
@@ -116,6 +117,12 @@ public final class VectorGemm implements Gemm {
     }
 
     private void run(Operands o) {
+        if (TransposedProduct.pays(o)) {
+            Operands t = TransposedProduct.transposed(o);
+            run(t);
+            TransposedProduct.store(t, o);
+            return;
+        }
         int m = o.m(), n = o.n(), k = o.k();
         if (o.then() != null && (k == 0 || o.alpha() == 0f || KSplit.slices(m, n, k) > 1)) { // no last k block to store it with
             run(o.withoutEpilogue());

@@ -89,6 +89,40 @@ class VectorGemmTest {
         GemmCheck.checkBias(new GemmCheck.Case(transA, transB, 21, 40, 8200, 1f, 0f, 7, false), POOLED, SERIAL);
     }
 
+    /**
+     * A^T B with fewer rows than columns and a long k goes through its transpose (B^T A, computed as it is, then
+     * transposed): the same bits as that product computed directly, on one thread and on three, and the scalar
+     * oracle's numbers (NaN in C overwritten), also with operands whose rows abut (packed in one copy a block).
+     */
+    @Test
+    void wideWeightGradientIsItsTransposeTransposed() {
+        int[][] shapes = {{19, 100, 4100}, {48, 192, 8192}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            org.junit.jupiter.api.Assertions.assertTrue(TransposedProduct.pays(
+                    new Operands(true, false, m, n, k, 1f, null, 0, m, null, 0, n, 0f, null, 0, n, null)));
+            java.util.Random rnd = new java.util.Random(k);
+            Arena arena = Arena.ofAuto();
+            MemorySegment a = arena.allocate(4L * k * m), b = arena.allocate(4L * k * n);
+            for (long i = 0; i < a.byteSize() / 4; i++) a.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            for (long i = 0; i < b.byteSize() / 4; i++) b.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            MemorySegment direct = arena.allocate(4L * n * m);
+            SERIAL.sgemm(true, false, n, m, k, 1f, b, 0, n, a, 0, m, 0f, direct, 0, m);
+            for (Gemm g : new Gemm[] {POOLED, SERIAL, THREE_WAY}) {
+                MemorySegment c = arena.allocate(4L * m * n);
+                g.sgemm(true, false, m, n, k, 1f, a, 0, m, b, 0, n, 0f, c, 0, n);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                        org.junit.jupiter.api.Assertions.assertEquals(
+                                Float.floatToRawIntBits(direct.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) j * m + i)),
+                                Float.floatToRawIntBits(c.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) i * n + j)),
+                                "C[" + i + "][" + j + "] of " + java.util.Arrays.toString(s));
+            }
+            GemmCheck.check(new GemmCheck.Case(true, false, m, n, k, 1f, 0f, k, false), true, POOLED, SERIAL, THREE_WAY);
+            GemmCheck.check(new GemmCheck.Case(true, false, m, n, k, 1f, 0f, k + 1, false, false, true), true, POOLED, SERIAL);
+        }
+    }
+
     @Test
     void sumsDoNotDependOnTheThreadCount() {
         for (int[] s : new int[][] {{37, 29, 6500}, {207, 207, 207}}) {
