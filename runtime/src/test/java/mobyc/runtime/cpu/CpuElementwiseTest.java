@@ -132,6 +132,41 @@ class CpuElementwiseTest {
         assertTrue(Float.isNaN(Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(1), Tensor.of(new float[] {Float.NaN}, 1)).getFloat(0)));
     }
 
+    /**
+     * GELU and its derivative take a vector whose every |x| is below 1/sqrt 2 by a short path: the same bits as the
+     * same value in a vector that also holds a wide lane (the long path, which blends the short path's results).
+     * Values near 0, +-0, and just inside the bound; each appears in both kinds of vector.
+     */
+    @Test
+    void geluShortPathHasTheLongPathsBits() {
+        int lanes = Simd.FL, groups = 400;
+        float bound = 0.5f * 1.4142135381698608f;
+        Tensor x = Tensor.zeros(DType.F32, shape(2L * groups * lanes));
+        java.util.Random rnd = new java.util.Random(3);
+        for (int g = 0; g < groups; g++)
+            for (int l = 0; l < lanes; l++) {
+                float v = switch ((g + l) % 5) {
+                    case 0 -> 0f;
+                    case 1 -> -0f;
+                    case 2 -> Math.nextDown(bound) * (rnd.nextBoolean() ? 1 : -1);
+                    default -> (float) (rnd.nextGaussian() * 0.2);
+                };
+                v = Math.max(-Math.nextDown(bound), Math.min(Math.nextDown(bound), v));
+                x.setFloat((long) g * lanes + l, v); // a short-path vector
+                x.setFloat((long) (groups + g) * lanes + l, l == g % lanes ? 3f + l : v); // the same values and one wide lane
+            }
+        for (Op.UnaryFn fn : new Op.UnaryFn[] {Op.UnaryFn.GELU, Op.UnaryFn.DGELU}) {
+            Tensor y = Diff.cpu(new Op.Unary(fn), DType.F32, shape(x.numel()), x);
+            for (int g = 0; g < groups; g++)
+                for (int l = 0; l < lanes; l++) {
+                    if (l == g % lanes) continue;
+                    long s = (long) g * lanes + l, w = (long) (groups + g) * lanes + l;
+                    assertEquals(Float.floatToRawIntBits(y.getFloat(w)), Float.floatToRawIntBits(y.getFloat(s)),
+                            fn + " at " + x.getFloat(s));
+                }
+        }
+    }
+
     private static Tensor abs(Tensor x) {
         Tensor t = x.copy();
         for (long i = 0; i < t.numel(); i++) t.setFloat(i, Math.abs(t.getFloat(i)) + 1e-3f);
