@@ -263,8 +263,7 @@ public final class CpuMath {
      * lane is in the series' range skips the erfc branch (a quarter of the work, the same bits): activations drawn
      * around 0, as in a freshly initialised network (98% of GELU's vectors in a small32 step, 92% over the demo's
      * 390 steps), take it; on wide inputs the test costs 2-3%. One JVM alternating with and without: 0.23x the
-     * time for normal inputs of deviation 0.14, 0.5x at 0.3, 1.02-1.03x at 1; the small32 step 5.4% faster (with the
-     * same test in {@link #dgelu}).
+     * time for normal inputs of deviation 0.14, 0.5x at 0.3, 0.95x at 0.5, 1.02-1.03x at 1.
      */
     public static long gelu(MemorySegment xs, MemorySegment out, long from, long to) {
         FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
@@ -319,8 +318,9 @@ public final class CpuMath {
      * out[i] = gelu'(x[i]) = Phi(x) + x phi(x), Phi(x) = (1 + erf(u))/2, phi(x) = exp(-x^2/2) / sqrt(2 pi), u = x / sqrt 2,
      * for whole vectors of FL, with one exponential: E = exp(-x^2/2) (x^2/2 exact as two floats) gives phi, and for
      * |u| &gt;= 1/2 also erfc(|u|) = E (1 + P(s)) / (1 + 2|u|) as in {@link #gelu}, so Phi = erfc/2 for negative x and
-     * 1 - erfc/2 for positive; below, Phi = 1/2 + erf(u)/2 from erf's series (seven terms). NaN stays NaN. A vector
-     * whose every lane is below skips the erfc branch, as in {@link #gelu} (0.63x the time at deviation 0.14, 1.04x at 1).
+     * 1 - erfc/2 for positive; below, Phi = 1/2 + erf(u)/2 from erf's series (seven terms). NaN stays NaN. No short
+     * path as in {@link #gelu}: one in the loop (0.63x the time at input deviation 0.14 alone) left a vector op boxed
+     * in the MoBY step (C2's budget for this method is used up), and one in a loop of its own cost 1.35x at 0.5.
      */
     public static long dgelu(MemorySegment xs, MemorySegment out, long from, long to) {
         FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
@@ -335,20 +335,6 @@ public final class CpuMath {
             FloatVector z = x.mul(x).mul(0.5f);
             FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
             FloatVector smallPhi = erfU.fma(0.5f, 0.5f);
-            if (x.abs().lt(ERFC_MIN * SQRT2_HI).allTrue()) { // every lane's Phi from the series: E alone, the same bits
-                // (E written out again here: computed once before the test, the loop ran 11% slower on wide inputs)
-                FloatVector sq = x.mul(x), sqLo = x.fma(x, sq.neg());
-                FloatVector zh = sq.mul(-0.5f), t = zh.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
-                FloatVector e = zh.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)).sub(sqLo.mul(0.5f));
-                FloatVector w = e.fma(EXP_C5, EXP_C4).fma(e, c3).fma(e, c2).fma(e, c1).fma(e, c0).mul(e.mul(e)).add(e);
-                IntVector ki = (IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS);
-                IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
-                FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector bigE = w.add(1f).mul(s1).mul(s2);
-                smallPhi.add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(out, i << 2, LE);
-                continue;
-            }
             // E = exp(-x^2/2) for |x| up to the fit's end (beyond, E underflows to 0 either way)
             FloatVector ax = x.abs(), xe = ax.blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
             FloatVector sq = xe.mul(xe), sqLo = xe.fma(xe, sq.neg());
