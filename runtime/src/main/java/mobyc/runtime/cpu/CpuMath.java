@@ -259,13 +259,54 @@ public final class CpuMath {
      * (x/2) erf(u) with erf's series, seven terms (the first omitted below 1e-9; |erf(u) / (1 + erf(u))| is at
      * most 1.09 there, so erf's error is not magnified). Beyond, with G = |x|/2 erfc(|u|): -G for negative x (the tail keeps its relative accuracy down to
      * where it underflows), x - G for positive. 1 + 2|u| carries the rounding of x / sqrt 2 as a low part, and
-     * |u|^2 = x^2 / 2 is exact as two floats. gelu(-0) = -0 and gelu(-inf) = NaN, as interp. A vector whose every
-     * lane is in the series' range skips the erfc branch (a quarter of the work, the same bits): activations drawn
-     * around 0, as in a freshly initialised network (98% of GELU's vectors in a small32 step, 92% over the demo's
-     * 390 steps), take it; on wide inputs the test costs 2-3%. One JVM alternating with and without: 0.23x the
-     * time for normal inputs of deviation 0.14, 0.5x at 0.3, 0.95x at 0.5, 1.02-1.03x at 1.
+     * |u|^2 = x^2 / 2 is exact as two floats. gelu(-0) = -0 and gelu(-inf) = NaN, as interp. A group of vectors all
+     * in the series' range skips the erfc branch ({@link #GROUP}): activations drawn around 0, as in a freshly initialised
+     * network (98% of GELU's vectors in a small32 step, 92% over the demo's 390 steps), take it.
      */
     public static long gelu(MemorySegment xs, MemorySegment out, long from, long to) {
+        long end = from + (to - from) / FL * FL, i = from;
+        while (i < end) { // runs of groups of vectors all in the series' range, and of the others
+            boolean in = inner(xs, i, end);
+            long j = Math.min(end, i + GROUP * FL);
+            while (j < end && inner(xs, j, end) == in) j = Math.min(end, j + GROUP * FL);
+            if (in) geluInner(xs, out, i, j);
+            else geluAll(xs, out, i, j);
+            i = j;
+        }
+        return i;
+    }
+
+    /**
+     * Vectors {@link #gelu} tests together: a group whose every |x| is below 1/sqrt 2 (|u| &lt; 1/2, where GELU is
+     * erf's series alone) skips the erfc branch, three quarters of the work, with the same bits (the all-lanes loop
+     * computes both branches and blends). Runs of groups go to one loop or the other: a test inside the all-lanes
+     * loop pushed it past C2's budget in some compilations of the MoBY step, leaving vector blends boxed; chunks of
+     * 2048 floats were seldom all in range (7% at a small32 step's start, though 98% of its vectors are). One JVM
+     * alternating with the all-lanes loop alone, normal inputs of deviation 0.14 / 0.3 / 0.5 / 1: groups of 1 vector
+     * 0.25 / 0.69 / 1.15 / 1.06 the time, of 2 0.28 / 0.76 / 1.04 / 1.05, of 4 0.30 / 0.95 / 1.02 / 1.02.
+     */
+    private static final int GROUP = 4;
+
+    /** Whether every |x| of the group from float index {@code i} (whole vectors, up to {@code end}) is below 1/sqrt 2; NaN is not. */
+    private static boolean inner(MemorySegment xs, long i, long end) {
+        for (long k = i, stop = Math.min(end, i + GROUP * FL); k < stop; k += FL)
+            if (!FloatVector.fromMemorySegment(F, xs, k << 2, LE).abs().lt(ERFC_MIN * SQRT2_HI).allTrue()) return false;
+        return true;
+    }
+
+    /** {@link #gelu} where every |x| &lt; 1/sqrt 2: x/2 + (x/2) erf(u) from the series, -0 kept: geluAll's bits. */
+    private static void geluInner(MemorySegment xs, MemorySegment out, long from, long to) {
+        FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
+        FloatVector t3 = FloatVector.broadcast(F, T3), t4 = FloatVector.broadcast(F, T4);
+        for (long i = from; i < to; i += FL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE), hx = x.mul(0.5f);
+            FloatVector z = x.mul(x).mul(0.5f);
+            FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
+            hx.fma(erfU, hx).blend(x, x.eq(0f)).intoMemorySegment(out, i << 2, LE);
+        }
+    }
+
+    private static long geluAll(MemorySegment xs, MemorySegment out, long from, long to) {
         FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
         FloatVector t3 = FloatVector.broadcast(F, T3), t4 = FloatVector.broadcast(F, T4), one = FloatVector.broadcast(F, 1f);
         FloatVector p0 = FloatVector.broadcast(F, P0), p1 = FloatVector.broadcast(F, P1), p2 = FloatVector.broadcast(F, P2);
@@ -278,13 +319,8 @@ public final class CpuMath {
             FloatVector z = x.mul(x).mul(0.5f);
             FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
             FloatVector small = hx.fma(erfU, hx);
-            FloatVector ax = x.abs();
-            VectorMask<Float> inner = ax.lt(ERFC_MIN * SQRT2_HI);
-            if (inner.allTrue()) { // every lane from the series: the same bits as the blend below
-                small.blend(x, x.eq(0f)).intoMemorySegment(out, i << 2, LE);
-                continue;
-            }
             // G: xa = |x| clamped to the fit's range (NaN stays NaN), 2a = xa sqrt 2 = twoA + twoALo
+            FloatVector ax = x.abs();
             FloatVector xa = ax.blend(ERFC_MIN * SQRT2_HI, ax.lt(ERFC_MIN * SQRT2_HI)).blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
             FloatVector twoA = xa.mul(SQRT2_HI), twoALo = xa.fma(sqrt2Hi, twoA.neg()).add(xa.mul(SQRT2_LO));
             FloatVector big = twoA.blend(1f, twoA.lt(1f)), little = twoA.blend(1f, twoA.compare(VectorOperators.GT, 1f)); // max, min with 1
@@ -306,7 +342,7 @@ public final class CpuMath {
             FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector g = q.fma(w, corr.fma(w, corr)).add(q).mul(s1).mul(s2); // (q + corr)(1 + w) 2^k
             FloatVector y = x.sub(g).blend(g.neg(), x.lt(0f));
-            y = y.blend(small, inner);
+            y = y.blend(small, ax.lt(ERFC_MIN * SQRT2_HI));
             y = y.blend(x, x.eq(0f)); // -0 stays -0
             y.blend(Float.NaN, x.eq(Float.NEGATIVE_INFINITY)) // -inf (1 + erf(-inf)) = -inf * 0, as interp
                     .intoMemorySegment(out, i << 2, LE);

@@ -303,11 +303,14 @@ final class CpuNormalizations {
                 s1 = s1.add(gh);
                 s2 = gh.fma(d, s2);
             }
-            LayerNormRows.store(sq, s.part, r * rows);
-            LayerNormRows.store(s1, s.part, stat + r * rows);
-            LayerNormRows.store(s2, s.part, 2 * stat + r * rows);
+            sq.intoArray(s.fpart, r * FL);
+            s1.intoArray(s.fpart, (rows + r) * FL);
+            s2.intoArray(s.fpart, (2 * rows + r) * FL);
         }
-        for (int k = 0; k < 3; k++) LayerNormRows.fold(s.part, k * stat, s.sums, k * rows);
+        for (int k = 0; k < 3; k++) {
+            LayerNormRows.widen(s.fpart, k * rows * FL, s.part, k * stat);
+            LayerNormRows.fold(s.part, k * stat, s.sums, k * rows);
+        }
         for (int r = 0; r < rows; r++) {
             long row = base + (long) r * c;
             gradOutputRow(xs, ws, gs, as, os, row, c, eps, s.hi[r], s.lo[r], s.sums[r], s.sums[rows + r], s.sums[2 * rows + r]);

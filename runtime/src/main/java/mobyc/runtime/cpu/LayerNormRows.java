@@ -40,6 +40,8 @@ final class LayerNormRows {
     /** Scratch of one thread: the rows' partial-sum vectors (up to three statistics) and the folded sums. */
     static final class Scratch {
         final double[] part = new double[3 * ROWS * ROWS], sums = new double[3 * ROWS];
+        /** Float partial-sum vectors of the rows (up to three statistics), before {@link #widen}. */
+        final float[] fpart = new float[3 * ROWS * FL];
         final float[] hi = new float[ROWS], lo = new float[ROWS], rstd = new float[ROWS];
     }
 
@@ -78,15 +80,23 @@ final class LayerNormRows {
                 FloatVector d = FloatVector.fromMemorySegment(F, xs, (at + j) << 2, LE).sub(vhi).sub(vlo);
                 acc = d.fma(d, acc);
             }
-            store(acc, s.part, r * ROWS);
+            acc.intoArray(s.fpart, r * FL);
         }
+        widen(s.fpart, 0, s.part, 0);
         fold(s.part, 0, s.sums, 0);
         for (int r = 0; r < ROWS; r++) s.rstd[r] = (float) (1.0 / Math.sqrt(s.sums[r] / c + eps));
     }
 
-    /** A float vector's two halves widened and added, stored as row vector {@code at} of {@code part}. */
-    static void store(FloatVector v, double[] part, int at) {
-        ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).add(v.convertShape(VectorOperators.F2D, D, 1)).intoArray(part, at);
+    /**
+     * The {@value #ROWS} float vectors at {@code fpart[from + r FL]}, each's two halves widened and added, into row
+     * vectors {@code part[to + r ROWS]}. The callers store their vectors in an array first: a helper taking a vector
+     * was past C2's inlining budget in them (NodeCountInliningCutoff), and every vector passed to it was boxed.
+     */
+    static void widen(float[] fpart, int from, double[] part, int to) {
+        for (int r = 0; r < ROWS; r++) {
+            FloatVector v = FloatVector.fromArray(F, fpart, from + r * FL);
+            ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).add(v.convertShape(VectorOperators.F2D, D, 1)).intoArray(part, to + r * ROWS);
+        }
     }
 
     /** sums[to + r] = the fixed-tree sum of the lanes of row vector r of part (from {@code at}), r < {@value #ROWS}. */
@@ -95,14 +105,12 @@ final class LayerNormRows {
         DoubleVector v2 = DoubleVector.fromArray(D, part, at + 2 * ROWS), v3 = DoubleVector.fromArray(D, part, at + 3 * ROWS);
         DoubleVector v4 = DoubleVector.fromArray(D, part, at + 4 * ROWS), v5 = DoubleVector.fromArray(D, part, at + 5 * ROWS);
         DoubleVector v6 = DoubleVector.fromArray(D, part, at + 6 * ROWS), v7 = DoubleVector.fromArray(D, part, at + 7 * ROWS);
-        // lanes with bit 2 set now hold row r + 4, then bit 1 adds 2, bit 0 adds 1
-        DoubleVector w0 = pair(v0, v4, M4, X4), w1 = pair(v1, v5, M4, X4), w2 = pair(v2, v6, M4, X4), w3 = pair(v3, v7, M4, X4);
-        DoubleVector x0 = pair(w0, w2, M2, X2), x1 = pair(w1, w3, M2, X2);
-        pair(x0, x1, M1, X1).intoArray(sums, to);
-    }
-
-    /** Lanes of a outside m and of b inside it, each plus its partner lane (index xor d) of the same vector. */
-    private static DoubleVector pair(DoubleVector a, DoubleVector b, VectorMask<Double> m, VectorShuffle<Double> partner) {
-        return a.blend(b, m).add(b.blend(a, m).rearrange(partner));
+        // Each step pairs two vectors a, b: lanes of a outside the mask and of b inside it, each plus its partner lane
+        // (index xor d) of the same vector. Lanes with bit 2 set now hold row r + 4, then bit 1 adds 2, bit 0 adds 1.
+        // Written out: a helper taking vectors was not always inlined here (NodeCountInliningCutoff), and boxed them.
+        DoubleVector w0 = v0.blend(v4, M4).add(v4.blend(v0, M4).rearrange(X4)), w1 = v1.blend(v5, M4).add(v5.blend(v1, M4).rearrange(X4));
+        DoubleVector w2 = v2.blend(v6, M4).add(v6.blend(v2, M4).rearrange(X4)), w3 = v3.blend(v7, M4).add(v7.blend(v3, M4).rearrange(X4));
+        DoubleVector x0 = w0.blend(w2, M2).add(w2.blend(w0, M2).rearrange(X2)), x1 = w1.blend(w3, M2).add(w3.blend(w1, M2).rearrange(X2));
+        x0.blend(x1, M1).add(x1.blend(x0, M1).rearrange(X1)).intoArray(sums, to);
     }
 }
