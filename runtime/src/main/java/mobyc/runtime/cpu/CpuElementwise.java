@@ -162,10 +162,23 @@ final class CpuElementwise {
         }
     }
 
-    /** Whole vectors of a run; operand pointers advance by {@code aStep}, {@code bStep} (FL or 0). Returns the count done. */
+    /**
+     * Whole vectors of a run; operand pointers advance by {@code aStep}, {@code bStep} (FL or 0). Returns the count
+     * done. One loop per kind of op: a loop switching over all twelve was past C2's budget, and in some compilations
+     * of the MoBY step its min was left boxed (JFR).
+     */
     private static int vectorFloat(Op.BinaryFn fn, MemorySegment a, long ap, int aStep, MemorySegment b, long bp, int bStep,
                                    MemorySegment out, long o, int len) {
-        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        return switch (fn) {
+            case ADD, SUB, MUL, DIV -> arithmetic(fn, a, ap, aStep, b, bp, bStep, out, o, len);
+            case MAX, MIN -> extremum(fn == Op.BinaryFn.MAX, a, ap, aStep, b, bp, bStep, out, o, len);
+            case EQ, NE, LT, LE, GT, GE -> comparison(fn, a, ap, aStep, b, bp, bStep, out, o, len);
+            case POW, MOD -> throw new IllegalStateException(fn + " is computed one element at a time");
+        };
+    }
+
+    private static int arithmetic(Op.BinaryFn fn, MemorySegment a, long ap, int aStep, MemorySegment b, long bp, int bStep,
+                                  MemorySegment out, long o, int len) {
         int i = 0;
         for (; i + FL <= len; i += FL, ap += aStep, bp += bStep) {
             FloatVector x = FloatVector.fromMemorySegment(F, a, ap << 2, LE), y = FloatVector.fromMemorySegment(F, b, bp << 2, LE);
@@ -173,16 +186,36 @@ final class CpuElementwise {
                 case ADD -> x.add(y);
                 case SUB -> x.sub(y);
                 case MUL -> x.mul(y);
-                case DIV -> x.div(y);
-                case MAX -> x.max(y);
-                case MIN -> x.min(y);
+                default -> x.div(y);
+            };
+            r.intoMemorySegment(out, (o + i) << 2, LE);
+        }
+        return i;
+    }
+
+    private static int extremum(boolean max, MemorySegment a, long ap, int aStep, MemorySegment b, long bp, int bStep,
+                                MemorySegment out, long o, int len) {
+        int i = 0;
+        for (; i + FL <= len; i += FL, ap += aStep, bp += bStep) {
+            FloatVector x = FloatVector.fromMemorySegment(F, a, ap << 2, LE), y = FloatVector.fromMemorySegment(F, b, bp << 2, LE);
+            (max ? x.max(y) : x.min(y)).intoMemorySegment(out, (o + i) << 2, LE);
+        }
+        return i;
+    }
+
+    private static int comparison(Op.BinaryFn fn, MemorySegment a, long ap, int aStep, MemorySegment b, long bp, int bStep,
+                                  MemorySegment out, long o, int len) {
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        int i = 0;
+        for (; i + FL <= len; i += FL, ap += aStep, bp += bStep) { // each operator a constant: the intrinsic needs one
+            FloatVector x = FloatVector.fromMemorySegment(F, a, ap << 2, LE), y = FloatVector.fromMemorySegment(F, b, bp << 2, LE);
+            FloatVector r = switch (fn) {
                 case EQ -> zero.blend(one, x.eq(y));
                 case NE -> zero.blend(one, x.compare(VectorOperators.NE, y));
                 case LT -> zero.blend(one, x.lt(y));
                 case LE -> zero.blend(one, x.compare(VectorOperators.LE, y));
                 case GT -> zero.blend(one, x.compare(VectorOperators.GT, y));
-                case GE -> zero.blend(one, x.compare(VectorOperators.GE, y));
-                case POW, MOD -> throw new IllegalStateException(fn + " is computed one element at a time");
+                default -> zero.blend(one, x.compare(VectorOperators.GE, y));
             };
             r.intoMemorySegment(out, (o + i) << 2, LE);
         }
