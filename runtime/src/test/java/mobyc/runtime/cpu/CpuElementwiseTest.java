@@ -133,9 +133,9 @@ class CpuElementwiseTest {
     }
 
     /**
-     * GELU takes a vector whose every |x| is below 1/sqrt 2 by a short path: the same bits as the same value in a
-     * vector that also holds a wide lane (the long path, which blends the short path's results); its derivative
-     * (one path) alike. Values near 0, +-0, and just inside the bound; each appears in both kinds of vector.
+     * GELU takes groups of vectors whose every |x| is below 1/sqrt 2 by a short path: the same bits as the same
+     * value in a vector that also holds a wide lane (the long path, which blends the short path's results); its
+     * derivative (one path) alike. Values near 0, +-0, and just inside the bound; each appears in both kinds of vector.
      */
     @Test
     void geluShortPathHasTheLongPathsBits() {
