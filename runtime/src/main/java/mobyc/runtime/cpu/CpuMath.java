@@ -265,13 +265,15 @@ public final class CpuMath {
      */
     public static long gelu(MemorySegment xs, MemorySegment out, long from, long to) {
         long end = from + (to - from) / FL * FL, i = from;
+        boolean in = i < end && inner(xs, i, end);
         while (i < end) { // runs of groups of vectors all in the series' range, and of the others
-            boolean in = inner(xs, i, end);
             long j = Math.min(end, i + GROUP * FL);
-            while (j < end && inner(xs, j, end) == in) j = Math.min(end, j + GROUP * FL);
+            boolean next = in; // the group that ends a run is tested once, and starts the next
+            while (j < end && (next = inner(xs, j, end)) == in) j = Math.min(end, j + GROUP * FL);
             if (in) geluInner(xs, out, i, j);
             else geluAll(xs, out, i, j);
             i = j;
+            in = next;
         }
         return i;
     }
