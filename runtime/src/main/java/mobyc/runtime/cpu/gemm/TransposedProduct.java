@@ -64,14 +64,8 @@ final class TransposedProduct {
             return segment;
         }
 
-        float[] floats(int n) {
-            if (floats.length < n) floats = new float[n];
-            return floats;
-        }
+        float[] floats(int n) { return floats = Grow.floats(floats, n); }
 
-        float[] row(int n) {
-            if (row.length < n) row = new float[n];
-            return row;
-        }
+        float[] row(int n) { return row = Grow.floats(row, n); }
     }
 }

@@ -327,25 +327,10 @@ public final class VectorGemm implements Gemm {
         private final float[] row = new float[STRIP];
         private float[] a = new float[0], b = new float[0], stage = new float[0], strip = new float[0];
 
-        float[] strip(int floats) {
-            if (strip.length < floats) strip = new float[floats];
-            return strip;
-        }
-
-        float[] a(int floats) {
-            if (a.length < floats) a = new float[floats];
-            return a;
-        }
-
-        float[] b(int floats) {
-            if (b.length < floats) b = new float[floats];
-            return b;
-        }
-
-        float[] stage(int floats) {
-            if (stage.length < floats) stage = new float[floats];
-            return stage;
-        }
+        float[] strip(int floats) { return strip = Grow.floats(strip, floats); }
+        float[] a(int floats) { return a = Grow.floats(a, floats); }
+        float[] b(int floats) { return b = Grow.floats(b, floats); }
+        float[] stage(int floats) { return stage = Grow.floats(stage, floats); }
     }
 
     private static int blockSize(String key, int fallback, int multiple) {
