@@ -167,6 +167,40 @@ class CpuElementwiseTest {
         }
     }
 
+    /**
+     * The gradient through a GELU in a GEMM's epilogue (c *= dgelu(gate), {@link CpuMath#mulDgeluBlock}) has the bits of
+     * multiplying by the elementwise DGELU, whether a chunk takes the series branch for its narrow vectors (a few wide
+     * ones gathered), or dgelu throughout (many wide), on dense rows and on rows with a stride and a ragged end.
+     */
+    @Test
+    void dgeluEpilogueHasTheElementwiseBits() {
+        java.util.Random rnd = new java.util.Random(5);
+        for (double wideShare : new double[] {0, 0.002, 0.02, 0.5}) {
+            int rows = 37, cols = 203, ld = 211;
+            long n = (long) rows * ld;
+            Tensor gate = Tensor.zeros(DType.F32, shape(n)), c = Tensor.zeros(DType.F32, shape(n));
+            for (long i = 0; i < n; i++) {
+                float v = rnd.nextDouble() < wideShare ? (float) (rnd.nextGaussian() * 4) : (float) (rnd.nextGaussian() * 0.15);
+                if (i % 97 == 0) v = -0f;
+                if (i % 89 == 0) v = Math.nextDown(0.5f * 1.4142135381698608f);
+                gate.setFloat(i, v);
+                c.setFloat(i, (float) rnd.nextGaussian());
+            }
+            Tensor d = Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(n), gate);
+            for (int[] layout : new int[][] {{rows * ld, 1, 1}, {cols, rows, ld}}) {
+                int width = layout[0], height = layout[1], stride = layout[2];
+                Tensor out = c.copy();
+                CpuMath.mulDgeluBlock(out.segment(), gate.segment(), 0, height, width, stride == 1 ? width : stride);
+                for (int r = 0; r < height; r++)
+                    for (int j = 0; j < width; j++) {
+                        long i = (long) r * (stride == 1 ? width : stride) + j;
+                        assertEquals(Float.floatToRawIntBits(c.getFloat(i) * d.getFloat(i)), Float.floatToRawIntBits(out.getFloat(i)),
+                                "wide share " + wideShare + ", gate " + gate.getFloat(i) + " at " + i);
+                    }
+            }
+        }
+    }
+
     private static Tensor abs(Tensor x) {
         Tensor t = x.copy();
         for (long i = 0; i < t.numel(); i++) t.setFloat(i, Math.abs(t.getFloat(i)) + 1e-3f);
