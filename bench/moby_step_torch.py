@@ -6,6 +6,7 @@ on both views, the symmetric loss against two queues, backward, clipping at 5, A
     /usr/bin/python3 bench/moby_step_torch.py --config small32 --batch 64 --steps 5 --warmup 3 --warmup-seconds 20
 """
 import argparse
+import ctypes
 import math
 import time
 
@@ -93,8 +94,25 @@ def main():
         s += 1
     times.sort()
     median = times[len(times) // 2]
-    print("pytorch %s moby-step, batch %d, %d threads: step time median %.3f s over %d steps after %d warm-up steps: %.2f img/s"
-          % (a.config, a.batch, torch.get_num_threads(), median, len(times), s - len(times), a.batch / median))
+    print("pytorch %s moby-step, batch %d, %d threads (%s): step time median %.3f s over %d steps after %d warm-up steps: %.2f img/s"
+          % (a.config, a.batch, torch.get_num_threads(), blas_threads(), median, len(times), s - len(times), a.batch / median))
+
+
+def blas_threads():
+    """What runs torch's sgemm here: torch.get_num_threads() counts only its own (OpenMP) threads, but Debian's torch
+    calls OpenBLAS (pthreads), which keeps its own pool: on the 2-vCPU VM this was written on, torch said 1 thread
+    while OpenBLAS used 2 (OPENBLAS_NUM_THREADS=1 brought the small32 step from 41-62 img/s down to 25-38)."""
+    for name in ("libblas.so.3", "libopenblas.so.0"):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            core = lib.openblas_get_corename
+            core.restype = ctypes.c_char_p
+            return "sgemm: OpenBLAS %s, %d threads, %s kernels" % (
+                lib.openblas_get_config().split()[1].decode(), lib.openblas_get_num_threads(), core().decode())
+        except (OSError, AttributeError, IndexError):
+            continue
+    return "sgemm: not OpenBLAS, or not found"
 
 
 if __name__ == "__main__":
