@@ -83,6 +83,23 @@ class InitializersTest {
     }
 
     @Test
+    void largeTensorsAreFilledInParallelWithTheBitsOfOneLoop() {
+        int n = 7 * (Initializers.CHUNK / 2 + 3); // several chunks and a ragged last one
+        for (Init init : new Init[] {new Init.TruncNormal(0, 0.02, -2, 2), new Init.Normal(1, 0.5), new Init.Uniform(-1, 1),
+                new Init.UnitNormal(0)}) {
+            long[] shape = init instanceof Init.UnitNormal ? new long[] {n / 7, 7} : new long[] {n};
+            Tensor shared = Tensor.zeros(DType.F32, shape);
+            Initializers.fill(shared, init, 5, "p");
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) { // confined: filled on this thread alone
+                Tensor serial = Tensor.over(arena.allocate(4L * n, 64), DType.F32, shape);
+                Initializers.fill(serial, init, 5, "p");
+                for (long i = 0; i < n; i++)
+                    assertEquals(Float.floatToRawIntBits(serial.getFloat(i)), Float.floatToRawIntBits(shared.getFloat(i)), init + " element " + i);
+            }
+        }
+    }
+
+    @Test
     void randomInitsNeedFloats() {
         assertThrows(IllegalArgumentException.class, () -> Initializers.fill(Tensor.zeros(DType.I32, 2), new Init.Normal(0, 1), 1, "x"));
     }
