@@ -64,7 +64,7 @@ public final class MatMulFolding {
     private static boolean transposesProduct(Node n, Map<Node, Integer> readers) {
         if (!swapsLastTwo(n)) return false;
         Node product = n.input(0);
-        return product.op() instanceof Op.MatMul m && !m.activation().gated() && product.inputs().size() == 2 && readers.get(product) == 1;
+        return product.op() instanceof Op.MatMul m && m.activation().extraInputs() == 0 && product.inputs().size() == 2 && readers.get(product) == 1;
     }
 
     /** Whether {@code n} is a permute that swaps exactly the last two axes. */

@@ -138,7 +138,7 @@ public sealed interface Op {
      * that a transpose feeding a GEMM is never copied. An optional third input, broadcast to the result, is added
      * to it (the GEMM's epilogue: a Linear's bias, set by the epilogues pass). An {@code activation} is applied to
      * the sum as the GEMM stores it (set by the activations pass, after autodiff: a matmul with one has no gradient
-     * rule); a gated one takes its gate as the last input, after the addend if there is one.
+     * rule); one with {@link Activation#extraInputs} takes them last, after the addend if there is one.
      */
     record MatMul(boolean transA, boolean transB, Activation activation) implements Op {
         public MatMul {
@@ -156,15 +156,24 @@ public sealed interface Op {
     }
 
     /**
-     * What a GEMM applies to each element of its result as it stores it: nothing, the exact GELU, or (DGELU_GATE) a
-     * multiplication by GELU's derivative of the same element of a last input of the result's shape: the gradient
-     * through a GELU, {@code dgelu(h) * (g @ w)}.
+     * What a GEMM applies to each element of its result v (the product plus the addend, rounded) as it stores it:
+     * nothing; the exact GELU; (DGELU_GATE) {@code v * dgelu(h)}, h a last input of the result's shape: the gradient
+     * through a GELU; (RESIDUAL) {@code v + r}, r a last input of the result's shape: a residual connection after a
+     * projection whose bias is the addend; (SCALED_RESIDUAL) {@code v * s + r}, inputs s then r, s of shape
+     * [d0, 1, ..., 1] (d0 the result's first dimension): a residual connection through stochastic depth, s each
+     * sample's keep-or-drop scale. Each operation rounds to float, as the unfused ops.
      */
     enum Activation {
-        NONE, GELU, DGELU_GATE;
+        NONE, GELU, DGELU_GATE, RESIDUAL, SCALED_RESIDUAL;
 
-        /** Whether the matmul's last input is the gate (not an operand or the addend). */
-        public boolean gated() { return this == DGELU_GATE; }
+        /** Inputs the activation takes after the operands and the addend: the gate, the residual, scale and residual. */
+        public int extraInputs() {
+            return switch (this) {
+                case NONE, GELU -> 0;
+                case DGELU_GATE, RESIDUAL -> 1;
+                case SCALED_RESIDUAL -> 2;
+            };
+        }
     }
 
     /** Inputs x [N, C, H, W] and weight [O, C, KH, KW]; no bias (added by the caller). */

@@ -107,9 +107,15 @@ public final class ShapeRules {
                 yield new Result(in.get(0).dtype(), Shape.of(x.dim(0)));
             }
             case Op.MatMul m -> {
-                int gate = m.activation().gated() ? 1 : 0;
+                int gate = m.activation().extraInputs();
+                String extra = switch (m.activation()) {
+                    case NONE, GELU -> "";
+                    case DGELU_GATE -> " and a gate";
+                    case RESIDUAL -> " and a residual";
+                    case SCALED_RESIDUAL -> ", a scale and a residual";
+                };
                 if (in.size() != 2 + gate && in.size() != 3 + gate)
-                    throw new ShapeException("matmul takes 2 operands, an optional addend" + (gate > 0 ? " and a gate" : "") + ", got " + in.size());
+                    throw new ShapeException("matmul takes 2 operands, an optional addend" + extra + ", got " + in.size());
                 sameType(op, in.get(0), in.get(1));
                 Shape a = in.get(0).shape(), b = in.get(1).shape();
                 if (a.rank() < 2 || b.rank() < 2)
@@ -131,8 +137,15 @@ public final class ShapeRules {
                 if (gate > 0) {
                     Node g = in.get(in.size() - 1);
                     sameType(op, in.get(0), g);
+                    String what = m.activation() == Op.Activation.DGELU_GATE ? "gate" : "residual";
                     if (!g.shape().equals(result))
-                        throw new ShapeException("matmul: the gate " + g.shape() + " is not of the product's shape " + result);
+                        throw new ShapeException("matmul: the " + what + " " + g.shape() + " is not of the product's shape " + result);
+                }
+                if (m.activation() == Op.Activation.SCALED_RESIDUAL) {
+                    Node sc = in.get(in.size() - 2);
+                    sameType(op, in.get(0), sc);
+                    if (!isLeadingScale(sc.shape(), result))
+                        throw new ShapeException("matmul: the scale " + sc.shape() + " is not [" + result.dim(0) + ", 1, ...] of the product's rank " + result.rank());
                 }
                 yield new Result(in.get(0).dtype(), new Shape(d));
             }
@@ -374,5 +387,13 @@ public final class ShapeRules {
             else throw new ShapeException(op.name() + ": shapes " + a + " and " + b + " do not broadcast");
         }
         return new Shape(d);
+    }
+
+    /** Whether {@code s} is [d0 or 1, 1, ..., 1] of {@code result}'s rank, d0 its first dimension: one value a sample. */
+    public static boolean isLeadingScale(Shape s, Shape result) {
+        if (s.rank() != result.rank() || s.rank() == 0) return false;
+        if (!s.dim(0).equals(result.dim(0)) && !s.dim(0).equals(Dim.of(1))) return false;
+        for (int i = 1; i < s.rank(); i++) if (!s.dim(i).equals(Dim.of(1))) return false;
+        return true;
     }
 }

@@ -237,6 +237,73 @@ class GemmPassesTest {
     }
 
     /**
+     * r + (x @ w^T + c), or r + s * (x @ w^T + c) with s [B, 1] when {@code scaled} (stochastic depth): a residual
+     * block's skip connection; {@code scaleShape} overrides s's shape.
+     */
+    static Graph residual(boolean scaled, Shape scaleShape) {
+        GraphBuilder b = new GraphBuilder("block");
+        Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(8)));
+        Node r = b.input("r", DType.F32, Shape.of(B, Dim.of(6)));
+        Node w = b.param("w", DType.F32, Shape.of(6, 8), new Init.Zeros());
+        Node c = b.param("c", DType.F32, Shape.of(6), new Init.Zeros());
+        Node y = b.add(b.matmul(x, b.permute(w, 1, 0)), c);
+        if (scaled) y = b.mul(b.input("s", DType.F32, scaleShape), y);
+        b.output("y", b.add(r, y));
+        return b.build();
+    }
+
+    @Test
+    void aSkipConnectionFoldsIntoTheGemmAfterItsBias() {
+        Graph g = Verifier.verify(Activations.run(Epilogues.run(MatMulFolding.run(residual(false, null)))));
+        assertEquals("""
+                graph block {
+                  %0 = input x : f32[B, 8]
+                  %1 = input r : f32[B, 6]
+                  %2 = param w : f32[6, 8] init zeros()
+                  %3 = param c : f32[6] init zeros()
+                  %4 = matmul %0, %2, %3, %1 {transB, residual} : f32[B, 6]
+                  output y = %4
+                }
+                """, g.toString());
+    }
+
+    @Test
+    void aSkipConnectionThroughStochasticDepthFoldsWithItsScale() {
+        Graph g = Verifier.verify(Activations.run(Epilogues.run(MatMulFolding.run(residual(true, Shape.of(B, Dim.of(1)))))));
+        assertEquals("""
+                graph block {
+                  %0 = input x : f32[B, 8]
+                  %1 = input r : f32[B, 6]
+                  %2 = param w : f32[6, 8] init zeros()
+                  %3 = param c : f32[6] init zeros()
+                  %4 = input s : f32[B, 1]
+                  %5 = matmul %0, %2, %3, %4, %1 {transB, scaled_residual} : f32[B, 6]
+                  output y = %5
+                }
+                """, g.toString());
+        // a scale that varies along the features is not a sample's: the mul and add stay
+        Graph perFeature = Verifier.verify(Activations.run(Epilogues.run(MatMulFolding.run(residual(true, Shape.of(B, Dim.of(6)))))));
+        assertEquals(2, of(perFeature, Op.Binary.class).size(), perFeature.toString());
+        assertTrue(of(perFeature, Op.MatMul.class).stream().allMatch(n -> ((Op.MatMul) n.op()).activation() == Op.Activation.NONE));
+    }
+
+    @Test
+    void aScaleOrResidualOfAnotherShapeIsRejected() {
+        GraphBuilder b = new GraphBuilder("bad");
+        Node x = b.input("x", DType.F32, Shape.of(4, 8));
+        Node w = b.input("w", DType.F32, Shape.of(8, 6));
+        Node r = b.input("r", DType.F32, Shape.of(4, 6)), row = b.input("row", DType.F32, Shape.of(1, 6));
+        Node s = b.input("s", DType.F32, Shape.of(4, 1)), wide = b.input("wide", DType.F32, Shape.of(4, 6));
+        b.add(new Op.MatMul(false, false, Op.Activation.SCALED_RESIDUAL), List.of(x, w, s, r), null, null); // fine
+        mobyc.compiler.ir.ShapeException e = org.junit.jupiter.api.Assertions.assertThrows(mobyc.compiler.ir.ShapeException.class,
+                () -> b.add(new Op.MatMul(false, false, Op.Activation.RESIDUAL), List.of(x, w, row), null, null));
+        assertTrue(e.getMessage().contains("residual"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(mobyc.compiler.ir.ShapeException.class,
+                () -> b.add(new Op.MatMul(false, false, Op.Activation.SCALED_RESIDUAL), List.of(x, w, wide, r), null, null));
+        assertTrue(e.getMessage().contains("scale"), e.getMessage());
+    }
+
+    /**
      * A parameter gradient emitted before the input gradient of the same norm (as in a residual block, whose input
      * gradient waits for the skip's): norm-grad-order emits it, and its readers, after its partner.
      */

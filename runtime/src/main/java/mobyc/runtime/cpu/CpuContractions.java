@@ -15,18 +15,19 @@ import mobyc.runtime.Tensor;
 final class CpuContractions {
     private CpuContractions() {}
 
-    /** A matmul's inputs: the operands, then the addend and the gate where it has them. */
+    /** A matmul's inputs: the operands, then the addend and the activation's inputs where it has them. */
     static void matmul(Gemm gemm, Op.MatMul op, Tensor[] in, Tensor out) {
-        boolean gated = op.activation().gated();
-        matmul(gemm, op, in[0], in[1], in.length > (gated ? 3 : 2) ? in[2] : null, gated ? in[in.length - 1] : null, out);
+        int extra = op.activation().extraInputs();
+        matmul(gemm, op, in[0], in[1], in.length > 2 + extra ? in[2] : null, Arrays.copyOfRange(in, in.length - extra, in.length), out);
     }
 
     /**
      * [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed.
-     * The activation is the GEMM's epilogue: GELU, or the product times GELU's derivative of the gate (the gate has
-     * the output's layout, so an element of C and its gate share an index).
+     * The activation is the GEMM's epilogue: GELU; the product times GELU's derivative of the gate; plus the residual;
+     * times the sample's scale, plus the residual ({@code extras}: the gate, the residual, or the scale and the
+     * residual; a gate or residual has the output's layout, so an element of C and its own share an index).
      */
-    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor gate, Tensor out) {
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor[] extras, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         boolean ta = op.transA(), tb = op.transB();
@@ -44,8 +45,18 @@ final class CpuContractions {
             case NONE -> null;
             case GELU -> CpuMath::geluBlock;
             case DGELU_GATE -> {
-                MemorySegment gs = gate.segment();
+                MemorySegment gs = extras[0].segment();
                 yield (c, corner, rows, cols, ldc) -> CpuMath.mulDgeluBlock(c, gs, corner, rows, cols, ldc);
+            }
+            case RESIDUAL -> {
+                MemorySegment rs = extras[0].segment();
+                yield (c, corner, rows, cols, ldc) -> CpuElementwise.addBlock(c, rs, corner, rows, cols, ldc);
+            }
+            case SCALED_RESIDUAL -> {
+                Tensor scale = extras[0];
+                MemorySegment rs = extras[1].segment();
+                long perSample = scale.numel() == 1 ? Long.MAX_VALUE : out.numel() / scale.numel(); // floats of C a sample's scale covers
+                yield (c, corner, rows, cols, ldc) -> CpuElementwise.scaleAddBlock(c, scale.segment(), perSample, rs, corner, rows, cols, ldc);
             }
         };
         if (k == 0) {

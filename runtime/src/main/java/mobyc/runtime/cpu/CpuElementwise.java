@@ -380,4 +380,46 @@ final class CpuElementwise {
             }
         });
     }
+
+    /**
+     * A GEMM's residual epilogue on a block of C ({@code rows x cols} from float index {@code offset}, rows {@code ld}
+     * apart): c += r, r laid out as C. One IEEE addition an element, as add(product, r).
+     */
+    static void addBlock(MemorySegment c, MemorySegment r, long offset, int rows, int cols, long ld) {
+        if (ld == cols) addRun(c, r, offset, offset + (long) rows * cols);
+        else for (int k = 0; k < rows; k++) addRun(c, r, offset + k * ld, offset + k * ld + cols);
+    }
+
+    private static void addRun(MemorySegment c, MemorySegment r, long from, long to) {
+        long i = from;
+        for (; i + FL <= to; i += FL)
+            FloatVector.fromMemorySegment(F, c, i << 2, LE).add(FloatVector.fromMemorySegment(F, r, i << 2, LE)).intoMemorySegment(c, i << 2, LE);
+        for (; i < to; i++) Simd.set(c, i, Simd.get(c, i) + Simd.get(r, i));
+    }
+
+    /**
+     * The residual epilogue through stochastic depth: c = c * scale[sample] + r on a block of C (as {@link #addBlock}),
+     * a sample's scale covering {@code perSample} consecutive floats of C (whole rows). A multiplication then an
+     * addition, each rounded, as add(mul(product, scale), r).
+     */
+    static void scaleAddBlock(MemorySegment c, MemorySegment scale, long perSample, MemorySegment r, long offset, int rows, int cols, long ld) {
+        if (ld != cols) {
+            for (int k = 0; k < rows; k++) scaleAddRun(c, scale, perSample, r, offset + k * ld, offset + k * ld + cols);
+            return;
+        }
+        for (long from = offset, end = offset + (long) rows * cols; from < end; ) { // dense: one run a sample
+            long to = perSample == Long.MAX_VALUE ? end : Math.min(end, (from / perSample + 1) * perSample);
+            scaleAddRun(c, scale, perSample, r, from, to);
+            from = to;
+        }
+    }
+
+    /** c = c * s + r over [from, to), floats of one sample (its scale s). */
+    private static void scaleAddRun(MemorySegment c, MemorySegment scale, long perSample, MemorySegment r, long from, long to) {
+        float s = Simd.get(scale, perSample == Long.MAX_VALUE ? 0 : from / perSample);
+        long i = from;
+        for (; i + FL <= to; i += FL)
+            FloatVector.fromMemorySegment(F, c, i << 2, LE).mul(s).add(FloatVector.fromMemorySegment(F, r, i << 2, LE)).intoMemorySegment(c, i << 2, LE);
+        for (; i < to; i++) Simd.set(c, i, Simd.get(c, i) * s + Simd.get(r, i));
+    }
 }

@@ -10,16 +10,22 @@ final class Contractions {
     private Contractions() {}
 
     /** [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed. */
-    /** A matmul's addend among its inputs (after the two operands, before a gate), or null. */
+    /** A matmul's addend among its inputs (after the two operands, before the activation's inputs), or null. */
     public static Tensor addend(Op.MatMul op, Tensor[] in) {
-        return in.length > (op.activation().gated() ? 3 : 2) ? in[2] : null;
+        return in.length > 2 + op.activation().extraInputs() ? in[2] : null;
+    }
+
+    /** The activation's inputs (the last {@link Op.Activation#extraInputs} of the matmul's). */
+    public static Tensor[] extras(Op.MatMul op, Tensor[] in) {
+        return Arrays.copyOfRange(in, in.length - op.activation().extraInputs(), in.length);
     }
 
     /**
-     * The product (plus the addend), rounded to float, then the activation: GELU of it, or it times GELU's derivative
-     * of the gate's element, rounded, as the unfused mul(dgelu(gate), product) computes it.
+     * The product (plus the addend), rounded to float, then the activation, each operation rounded as the unfused
+     * ops compute it: GELU of it; it times GELU's derivative of the gate's element (mul(dgelu(gate), product)); it
+     * plus the residual's element (add); it times the sample's scale, plus the residual's element (mul, then add).
      */
-    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor gate, Tensor out) {
+    static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor[] extras, Tensor out) {
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         long m = op.transA() ? as[ra - 1] : as[ra - 2], k = op.transA() ? as[ra - 2] : as[ra - 1], n = op.transB() ? bs[rb - 2] : bs[rb - 1];
@@ -30,6 +36,8 @@ final class Contractions {
         long[] bBatch = Layout.broadcastStrides(Arrays.copyOf(bs, rb - 2), Arrays.copyOf(Layout.strides(bs), rb - 2), batch);
         boolean floating = a.dtype() == DType.F32;
         long[] cStrides = addend == null ? null : Layout.broadcastStrides(addend.shape(), Layout.strides(addend.shape()), os);
+        Tensor gate = extras.length > 0 ? extras[extras.length - 1] : null, scale = extras.length > 1 ? extras[0] : null;
+        long perSample = os.length == 0 || scale == null ? 1 : Layout.numel(os) / os[0], scaleStride = scale != null && scale.dim(0) > 1 ? 1 : 0;
         for (long p = 0, batches = Layout.numel(batch); p < batches; p++) {
             long aBase = Layout.offset(p, batch, aBatch), bBase = Layout.offset(p, batch, bBatch), oBase = p * m * n;
             for (long i = 0; i < m; i++) {
@@ -43,6 +51,8 @@ final class Contractions {
                             case NONE -> v;
                             case GELU -> Elementwise.apply(Op.UnaryFn.GELU, v);
                             case DGELU_GATE -> v * Elementwise.apply(Op.UnaryFn.DGELU, gate.getFloat(at));
+                            case RESIDUAL -> v + gate.getFloat(at);
+                            case SCALED_RESIDUAL -> v * scale.getFloat(at / perSample * scaleStride) + gate.getFloat(at);
                         });
                     } else {
                         long sum = addend == null ? 0 : addend.getInt(Layout.offset(at, os, cStrides));

@@ -34,7 +34,7 @@ public final class Kernels {
             case Op.BatchNorm b -> Normalizations.batchNorm(b, in[0], in[1], in[2], in[3], in[4], out);
             case Op.L2Normalize l -> Normalizations.l2Normalize(l, in[0], out);
             case Op.CrossEntropy c -> Normalizations.crossEntropy(in[0], in[1], out);
-            case Op.MatMul m -> Contractions.matmul(m, in[0], in[1], Contractions.addend(m, in), m.activation().gated() ? in[in.length - 1] : null, out);
+            case Op.MatMul m -> Contractions.matmul(m, in[0], in[1], Contractions.addend(m, in), Contractions.extras(m, in), out);
             case Op.Conv2d c -> Contractions.conv2d(c, in[0], in[1], out);
             case Op.Conv2dInputGrad c -> Contractions.conv2dInputGrad(c, in[0], in[1], out);
             case Op.Conv2dWeightGrad c -> Contractions.conv2dWeightGrad(c, in[0], in[1], out);

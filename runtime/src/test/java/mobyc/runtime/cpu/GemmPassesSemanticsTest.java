@@ -124,4 +124,62 @@ class GemmPassesSemanticsTest {
             assertSameValues(g, rewritten, Map.of("x", Diff.randn(6, rows, 40, 24)), 4, 1e-5, 1e-7);
         }
     }
+
+    /**
+     * Skip connections after a Linear, plain and through a per-sample scale (stochastic depth), as the activations
+     * pass folds them into the GEMM's epilogue: for [rows, 40, width] inputs split over threads by rows (64), small
+     * (3), and a long k (width 4096 into 16: the product is cut along k, so the epilogue runs once over all of C). interp with the
+     * fold equals interp without it bit for bit (the same roundings), the cpu backend with the pass equals the cpu
+     * backend without it bit for bit, and both equal interp on the original graph within their tolerances.
+     */
+    @Test
+    void skipConnectionsInTheGemmsEpilogueComputeTheSameValues() {
+        for (int[] size : new int[][] {{3, 48, 48}, {64, 48, 48}, {2, 4096, 16}}) {
+            int rows = size[0], width = size[1], out = size[2];
+            GraphBuilder b = new GraphBuilder("block");
+            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(width)));
+            Node r = b.input("r", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(out)));
+            Node s = b.input("s", DType.F32, Shape.of(Dim.of(rows), Dim.of(1), Dim.of(1)));
+            Node w = b.param("w", DType.F32, Shape.of(out, width), new Init.Normal(0, 1 / Math.sqrt(width))); // products of about x's size
+            Node c = b.param("c", DType.F32, Shape.of(out), new Init.Normal(0, 0.3));
+            Node w2 = b.param("w2", DType.F32, Shape.of(out, out), new Init.Normal(0, 0.1));
+            Node y = b.add(r, b.add(b.matmul(x, b.permute(w, 1, 0)), c)); // residual
+            Node z = b.add(b.mul(b.add(b.matmul(y, b.permute(w2, 1, 0)), c), s), y); // scaled_residual
+            b.output("z", z);
+            Graph g = b.build(), rewritten = mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g)));
+            org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of(Op.Activation.RESIDUAL, Op.Activation.SCALED_RESIDUAL),
+                    rewritten.nodes().stream().filter(n -> n.op() instanceof Op.MatMul).map(n -> ((Op.MatMul) n.op()).activation())
+                            .collect(java.util.stream.Collectors.toSet()), "both skips folded");
+            float[] scales = new float[rows];
+            for (int i = 0; i < rows; i++) scales[i] = i % 3 == 1 ? 0f : 1.25f; // dropped samples and kept ones
+            Map<String, Tensor> in = Map.of("x", Diff.randn(7, 0.25, rows, 40, width), "r", Diff.randn(8, rows, 40, out), "s", Tensor.of(scales, rows, 1, 1));
+            assertSameValues(g, rewritten, in, 5, 1e-5, 1e-6); // the bias folded into the product rounds once less
+            Graph biasOnly = Epilogues.run(MatMulFolding.run(g));
+            Tensor before = interp(biasOnly, in), after = interp(rewritten, in);
+            for (long i = 0; i < before.numel(); i++)
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(before.getFloat(i)), Float.floatToRawIntBits(after.getFloat(i)),
+                        "interp, rows " + rows + ", width " + width + ", out " + out + ": element " + i);
+            Tensor fused = cpu(g, in, null), unfused = cpu(g, in, "activations");
+            for (long i = 0; i < fused.numel(); i++)
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(unfused.getFloat(i)), Float.floatToRawIntBits(fused.getFloat(i)),
+                        "rows " + rows + ", width " + width + ", out " + out + ": element " + i);
+        }
+    }
+
+    /** Output z of interp on {@code g}. */
+    private static Tensor interp(Graph g, Map<String, Tensor> in) {
+        return Backends.select("interp").compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 5), new RunContext(1, 0)).get("z");
+    }
+
+    /** Output z of the cpu backend on {@code g}, with the named backend passes skipped ({@code -Dmobyc.fuse.skip}), or none. */
+    private static Tensor cpu(Graph g, Map<String, Tensor> in, String skip) {
+        String key = mobyc.compiler.fuse.Pipeline.PROPERTY + ".skip", old = System.getProperty(key);
+        if (skip != null) System.setProperty(key, skip);
+        try {
+            return new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 5), new RunContext(1, 0)).get("z");
+        } finally {
+            if (old == null) System.clearProperty(key);
+            else System.setProperty(key, old);
+        }
+    }
 }
