@@ -149,6 +149,9 @@ final class CpuMovement {
         long n = Shapes.numel(outShape);
         if (n == 0) return;
         Runs runs = Runs.strided(outShape, new long[][] {walk});
+        long[][] collapsed = Shapes.collapse(outShape, walk);
+        long[] cShape = collapsed[0];
+        if (cShape.length > 1 && cShape[cShape.length - 1] < SHORT_RUN && gatherBlocks(x, base, out, cShape, collapsed[1])) return;
         if (runs.unitInner()) {
             Parallel.forItems(n, 1, (from, to) -> runs.forEach(from, to, (o, xo, u1, u2, len) -> {
                 if (runs.inc0 == 1) Simd.copy(x, base + xo, out, o, len);
@@ -156,7 +159,7 @@ final class CpuMovement {
             }));
             return;
         }
-        long[][] c = Shapes.collapse(outShape, walk);
+        long[][] c = collapsed;
         long[] shape = c[0], stride = c[1];
         int r = shape.length, q = -1;
         for (int d = 0; d < r - 1; d++) if (stride[d] == 1) q = d;
@@ -167,6 +170,57 @@ final class CpuMovement {
             return;
         }
         transposePlanes(x, base, out, shape, stride, q);
+    }
+
+    /** Innermost runs shorter than this are moved through an offset table ({@link #gatherBlocks}), not run by run. */
+    private static final int SHORT_RUN = 8;
+    /** The most elements an offset table of {@link #gatherBlocks} covers. */
+    private static final int BLOCK_MAX = 4096;
+
+    /**
+     * {@link #gatherStrided} for short innermost runs (a patch's 2 or 4 pixels, a 3-channel image made channels-last):
+     * the innermost output axes whose sizes multiply to at least {@link #SHORT_RUN} (at most {@link #BLOCK_MAX}) form
+     * a block whose elements' offsets in x go into a table once; each block of the output is then one loop through
+     * the table from its base in x, instead of one call a run. False (nothing done) when no such block exists.
+     */
+    private static boolean gatherBlocks(MemorySegment x, long base, MemorySegment out, long[] shape, long[] stride) {
+        int r = shape.length, s = r;
+        long size = 1;
+        while (s > 0 && size < SHORT_RUN) size *= shape[--s];
+        if (size < SHORT_RUN || size > BLOCK_MAX || s == 0) return false;
+        int block = (int) size, split = s;
+        long[] table = new long[block];
+        long[] coords = new long[r];
+        for (int i = 0; i < block; i++) { // odometer over the block's axes
+            long off = 0;
+            for (int d = split; d < r; d++) off += coords[d] * stride[d];
+            table[i] = off;
+            for (int d = r - 1; d >= split; d--) {
+                if (++coords[d] < shape[d]) break;
+                coords[d] = 0;
+            }
+        }
+        long blocks = Shapes.numel(shape) / block;
+        Parallel.forItems(blocks, block, (from, to) -> {
+            long[] at = new long[split];
+            long rest = from, xo = base;
+            for (int d = split - 1; d >= 0; d--) {
+                at[d] = rest % shape[d];
+                rest /= shape[d];
+                xo += at[d] * stride[d];
+            }
+            for (long k = from; k < to; k++) {
+                long o = k * block;
+                for (int i = 0; i < block; i++) Simd.setBits(out, o + i, Simd.bits(x, xo + table[i]));
+                for (int d = split - 1; d >= 0; d--) {
+                    xo += stride[d];
+                    if (++at[d] < shape[d]) break;
+                    xo -= stride[d] * shape[d];
+                    at[d] = 0;
+                }
+            }
+        });
+        return true;
     }
 
     /**

@@ -40,6 +40,9 @@ class CpuMovementTest {
             {shape(5, 1, 7), new int[] {1, 2, 0}},
             {shape(2, 3, 4), new int[] {0, 1, 2}},
             {shape(400, 300), new int[] {1, 0}},
+            {shape(2, 3, 4, 2, 5, 2), new int[] {0, 2, 4, 1, 3, 5}}, // patches: runs of 2 through an offset table
+            {shape(37, 3, 16, 2, 15, 2), new int[] {0, 2, 4, 1, 3, 5}}, // the same over parallel chunks, not starting at image rows
+            {shape(3, 3, 6, 7), new int[] {0, 2, 3, 1}},       // a 3-channel image made channels-last
             {shape(), new int[] {}},
         };
         for (Object[] c : cases) {
