@@ -10,8 +10,8 @@ import mobyc.compiler.ir.Verifier;
  * The order in which the graph passes run. Two points in a graph's life take passes:
  * <ul>
  *   <li>{@link #frontEnd}: after the front end built a model, before autodiff, for every backend. Passes here
- *       replace a pattern by an op whose gradient rule autodiff then uses (the fused window attention, then Swin's
- *       shift, partition and merge folded into it), so
+ *       replace a pattern by an op whose gradient rule autodiff then uses (a patch embedding's conv as a product,
+ *       the fused window attention, then Swin's shift, partition and merge folded into it), so
  *       interp runs them too (their reference kernels are the semantic check).</li>
  *   <li>{@link #backend}: what a compiling backend runs on the final graph (forward, or forward + backward)
  *       before lowering: folding transposes into GEMMs, fusing elementwise chains, grouping multi-tensor updates.
@@ -31,6 +31,7 @@ public final class Pipeline {
     /** Passes that run on every model the front end builds, before autodiff. */
     public static List<Pass> frontEndPasses() {
         List<Pass> passes = new ArrayList<>();
+        passes.add(new Pass("patchify", Patchify::run));
         passes.add(new Pass("attention", AttentionFusion::run));
         passes.add(new Pass("windows", WindowFolding::run));
         return passes;
