@@ -39,7 +39,22 @@ class PatchifyTest {
                                        drop_path_rate=0.0);
             """;
 
+    private static final String DEIT = """
+            import "deit.moby";
+            module M = VisionTransformer(img_size=16, patch=%d, classes=5, embed_dim=24, depth=1, heads=3, drop_path_rate=0.0);
+            """;
+
     private static Graph swin(int size, int patch) { return Programs.buildSource("swin.moby", SWIN.formatted(size, patch), "M", true); }
+
+    private static Graph deit(int patch) { return Programs.buildSource("deit.moby", DEIT.formatted(patch), "M", true); }
+
+    @Test
+    void aViTPatchEmbeddingFlattenedAndTransposedBecomesTheSameProduct() {
+        Graph g = deit(4);
+        String ir = Printer.print(g);
+        assertEquals(0, count(g, "conv2d"), ir);
+        assertTrue(ir.lines().anyMatch(l -> l.contains(" = matmul ") && l.endsWith(": f32[B, 4, 4, 24]")), ir);
+    }
 
     @Test
     void aSwinPatchEmbeddingBecomesOneProductOverPatches() {
@@ -75,14 +90,17 @@ class PatchifyTest {
     }
 
     /**
-     * A Swin with the product against the same Swin with every pass off: outputs and the gradients of every parameter
+     * A Swin (or ViT) with the product against the same model with every pass off: outputs and the gradients of every parameter
      * (the patch embedding's weight and bias among them) on interp within 1e-5, and on cpu (each graph through the cpu
      * backend's own passes) within 1e-4 of each other.
      */
     @ParameterizedTest
-    @ValueSource(ints = {2, 4})
-    void theProductComputesWhatTheConvDoesForwardAndBackward(int patch) {
-        Graph plain = train(unfused(() -> swin(16, patch))), folded = train(swin(16, patch));
+    @ValueSource(strings = {"swin 2", "swin 4", "deit 4"})
+    void theProductComputesWhatTheConvDoesForwardAndBackward(String config) {
+        String[] c = config.split(" ");
+        int patch = Integer.parseInt(c[1]);
+        java.util.function.Supplier<Graph> build = c[0].equals("swin") ? () -> swin(16, patch) : () -> deit(patch);
+        Graph plain = train(unfused(build)), folded = train(build.get());
         assertEquals(0, count(folded, "conv2d_weight_grad"), Printer.print(folded));
         ParameterStore store = ParameterStore.initialise(plain, 0);
         randomise(store);
@@ -92,8 +110,8 @@ class PatchifyTest {
         assertEquals(expected.keySet(), interp.keySet());
         assertTrue(expected.keySet().stream().anyMatch(k -> k.contains("patch_embed.proj.weight")), expected.keySet().toString());
         for (String k : expected.keySet()) {
-            Golden.assertClose(interp.get(k), expected.get(k), 1e-5, "patch " + patch + " interp folded vs conv " + k);
-            Golden.assertClose(cpu.get(k), cpuPlain.get(k), 1e-4, "patch " + patch + " cpu folded vs conv " + k);
+            Golden.assertClose(interp.get(k), expected.get(k), 1e-5, config + " interp folded vs conv " + k);
+            Golden.assertClose(cpu.get(k), cpuPlain.get(k), 1e-4, config + " cpu folded vs conv " + k);
         }
     }
 }

@@ -13,8 +13,9 @@ import mobyc.compiler.ir.Shape;
 
 /**
  * Rewrites a patch embedding, a conv2d whose stride is its kernel (no padding) moved to channels-last, as one
- * product: {@code permute(conv2d(x, w) [+ b], [0, 2, 3, 1])} becomes {@code matmul(patches(x), w as [O, C kh kw]^T)
- * [+ b]}, where {@code patches(x)} is x [N, C, H, W] viewed as [N, C, H/kh, kh, W/kw, kw] and permuted to
+ * product: {@code permute(conv2d(x, w) [+ b], [0, 2, 3, 1])} (Swin's) becomes {@code matmul(patches(x), w as
+ * [O, C kh kw]^T) [+ b]}, and {@code permute(reshape(conv2d(x, w) [+ b], [N, O, H' W']), [0, 2, 1])} (ViT's flatten
+ * and transpose) the same product reshaped to [N, H' W', O], where {@code patches(x)} is x [N, C, H, W] viewed as [N, C, H/kh, kh, W/kw, kw] and permuted to
  * [N, H/kh, W/kw, C, kh, kw], a [.., C kh kw] row a patch. The convolution's output is then written once, already
  * channels-last, instead of convolved (im2col and a GEMM), added to its bias and copied into the other layout;
  * its gradient is a weight-gradient GEMM with no layout copies either. The permute of x is of the input image (C
@@ -27,8 +28,8 @@ import mobyc.compiler.ir.Shape;
 public final class Patchify {
     private Patchify() {}
 
-    /** The chain a permute ends: the conv and, if there is one, the add of its bias. */
-    private record Chain(Node conv, Node add, Node bias) {}
+    /** The chain a permute ends: the conv, the add of its bias and the flattening reshape (each null if absent). */
+    private record Chain(Node conv, Node add, Node bias, Node flatten) {}
 
     public static Graph run(Graph g) {
         Map<Node, Integer> readers = new HashMap<>();
@@ -43,6 +44,7 @@ public final class Patchify {
             chains.put(n, c);
             absorbed.add(c.conv());
             if (c.add() != null) absorbed.add(c.add());
+            if (c.flatten() != null) absorbed.add(c.flatten());
         }
         if (chains.isEmpty()) return g;
         GraphBuilder b = new GraphBuilder(g.name());
@@ -57,10 +59,23 @@ public final class Patchify {
         return b.build();
     }
 
-    /** The patch embedding {@code permute} ends, or null. */
+    /**
+     * The patch embedding {@code permute} ends, or null: channels-last as Swin's ({@code [0, 2, 3, 1]} of the conv's
+     * [N, O, H', W']) or as ViT's ({@code [0, 2, 1]} of it flattened to [N, O, H' W']).
+     */
     private static Chain chain(Node permute, Map<Node, Integer> readers, Set<Node> results) {
-        if (!(permute.op() instanceof Op.Permute p) || !java.util.Arrays.equals(p.perm(), new int[] {0, 2, 3, 1})) return null;
-        Node in = permute.input(0), conv = in, add = null, bias = null;
+        if (!(permute.op() instanceof Op.Permute p)) return null;
+        Node in = permute.input(0), flatten = null;
+        if (java.util.Arrays.equals(p.perm(), new int[] {0, 2, 1})) {
+            if (!(in.op() instanceof Op.Reshape) || readers.get(in) != 1 || results.contains(in) || in.input(0).shape().rank() != 4) return null;
+            Shape four = in.input(0).shape();
+            if (!in.shape().equals(Shape.of(four.dim(0), four.dim(1), four.dim(2).times(four.dim(3))))) return null;
+            flatten = in;
+            in = in.input(0);
+        } else if (!java.util.Arrays.equals(p.perm(), new int[] {0, 2, 3, 1})) {
+            return null;
+        }
+        Node conv = in, add = null, bias = null;
         if (in.op() instanceof Op.Binary bin && bin.fn() == Op.BinaryFn.ADD) {
             for (int side = 0; side < 2 && add == null; side++) {
                 if (in.input(side).op() instanceof Op.Conv2d && isChannelBias(in.input(1 - side).shape(), in.input(side).shape().dim(1))) {
@@ -76,7 +91,7 @@ public final class Patchify {
         if (op.padH() != 0 || op.padW() != 0 || !constant(x, 1, 2, 3) || !constant(w, 0, 1, 2, 3)) return null;
         long kh = w.dim(2).constant(), kw = w.dim(3).constant();
         if (op.strideH() != kh || op.strideW() != kw || x.dim(2).constant() % kh != 0 || x.dim(3).constant() % kw != 0) return null;
-        return new Chain(conv, add, bias);
+        return new Chain(conv, add, bias, flatten);
     }
 
     /** The product (plus bias) that replaces a chain, channels-last. */
@@ -89,7 +104,8 @@ public final class Patchify {
         Node patches = b.reshape(b.permute(tiles, 0, 2, 4, 1, 3, 5),
                 Shape.of(n, Dim.of(h / kh), Dim.of(wd / kw), Dim.of(channels * kh * kw)));
         Node y = b.matmul(patches, b.permute(b.reshape(w, Shape.of(out, channels * kh * kw)), 1, 0));
-        return c.bias() == null ? y : b.add(y, b.reshape(map.get(c.bias()), Shape.of(out)));
+        if (c.bias() != null) y = b.add(y, b.reshape(map.get(c.bias()), Shape.of(out)));
+        return c.flatten() == null ? y : b.reshape(y, Shape.of(n, Dim.of((h / kh) * (wd / kw)), Dim.of(out)));
     }
 
     /** Whether a bias of {@code s} adds one value a channel to a conv output of {@code channels} channels: [O, 1, 1] or [1, O, 1, 1]. */
