@@ -141,16 +141,26 @@ class AttentionFusionTest {
         Graph plain = train(unfused(build)), fused = train(build.get());
         assertTrue(count(fused, "attention_grad") == 2 && count(plain, "attention") == 0, Printer.print(fused));
         assertEquals(c[0].equals("swin") ? 2 : 0, count(fused, "attention_bias_grad"));
+        assertRewriteKeepsTheNumbers(plain, fused, config);
+    }
+
+    /**
+     * {@code rewritten} (a pass on) against {@code plain} (every pass off), parameters randomised, batch 2: every
+     * output and gradient on interp within 1e-5, and on cpu (each graph through the cpu backend's own passes) within
+     * 1e-4 of each other. Returns interp's results of {@code plain}.
+     */
+    static Map<String, Tensor> assertRewriteKeepsTheNumbers(Graph plain, Graph rewritten, String label) {
         ParameterStore store = ParameterStore.initialise(plain, 0);
         randomise(store);
         Map<String, Tensor> inputs = inputs(plain, 2);
-        Map<String, Tensor> expected = run("interp", plain, inputs, store), interp = run("interp", fused, inputs, store);
-        Map<String, Tensor> cpuPlain = run("cpu", plain, inputs, store), cpu = run("cpu", fused, inputs, store);
+        Map<String, Tensor> expected = run("interp", plain, inputs, store), interp = run("interp", rewritten, inputs, store);
+        Map<String, Tensor> cpuPlain = run("cpu", plain, inputs, store), cpu = run("cpu", rewritten, inputs, store);
         assertEquals(expected.keySet(), interp.keySet());
         for (String k : expected.keySet()) {
-            Golden.assertClose(interp.get(k), expected.get(k), 1e-5, config + " fused vs unfused " + k);
-            Golden.assertClose(cpu.get(k), cpuPlain.get(k), 1e-4, config + " cpu fused vs unfused " + k);
+            Golden.assertClose(interp.get(k), expected.get(k), 1e-5, label + " rewritten vs plain " + k);
+            Golden.assertClose(cpu.get(k), cpuPlain.get(k), 1e-4, label + " cpu rewritten vs plain " + k);
         }
+        return expected;
     }
 
     /** The three attention kernels alone, cpu against interp, on window sizes below, at and above a vector. */

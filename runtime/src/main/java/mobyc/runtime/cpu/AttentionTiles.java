@@ -32,13 +32,13 @@ final class AttentionTiles {
         }
         if (c < W) {
             int r = 0;
-            // the two layouts the attention kernels use have their own loops: with a stride known to be 1, the JIT
-            // keeps each row's index as one induction variable (5% off a small32 attention call and its gradient)
+            // 8 rows at a time for the two layouts the attention kernels use, each its own loop: with a stride known to
+            // be 1 the JIT keeps each row's index as one induction variable (5% off a small32 attention call and its
+            // gradient, against one loop for any strides); other strides go 4 rows at a time
             if (aK == 1)
                 for (; r + 8 <= R; r += 8) tile8x1Dense(a, aOff + r * aR, aR, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
             else if (aR == 1)
                 for (; r + 8 <= R; r += 8) tile8x1Rows(a, aOff + r, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
-            for (; r + 8 <= R; r += 8) tile8x1(a, aOff + r * aR, aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
             for (; r + 4 <= R; r += 4) tile4x1(a, aOff + r * aR, aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, oS, scale);
             for (; r < R; r++) tile1x1(a, aOff + r * aR, aK, K, b, bOff + c, bS, out, oOff + r * oS + c, scale);
         }
@@ -82,31 +82,7 @@ final class AttentionTiles {
         c1.mul(scale).intoArray(out, oo + FL);
     }
 
-    private static void tile8x1(float[] a, int ao, int aR, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        for (int k = 0; k < K; k++) {
-            int ak = ao + k * aK;
-            FloatVector bv = FloatVector.fromArray(F, b, bo + k * bS);
-            c0 = bv.fma(FloatVector.broadcast(F, a[ak]), c0);
-            c1 = bv.fma(FloatVector.broadcast(F, a[ak + aR]), c1);
-            c2 = bv.fma(FloatVector.broadcast(F, a[ak + 2 * aR]), c2);
-            c3 = bv.fma(FloatVector.broadcast(F, a[ak + 3 * aR]), c3);
-            c4 = bv.fma(FloatVector.broadcast(F, a[ak + 4 * aR]), c4);
-            c5 = bv.fma(FloatVector.broadcast(F, a[ak + 5 * aR]), c5);
-            c6 = bv.fma(FloatVector.broadcast(F, a[ak + 6 * aR]), c6);
-            c7 = bv.fma(FloatVector.broadcast(F, a[ak + 7 * aR]), c7);
-        }
-        c0.mul(scale).intoArray(out, oo);
-        c1.mul(scale).intoArray(out, oo + oS);
-        c2.mul(scale).intoArray(out, oo + 2 * oS);
-        c3.mul(scale).intoArray(out, oo + 3 * oS);
-        c4.mul(scale).intoArray(out, oo + 4 * oS);
-        c5.mul(scale).intoArray(out, oo + 5 * oS);
-        c6.mul(scale).intoArray(out, oo + 6 * oS);
-        c7.mul(scale).intoArray(out, oo + 7 * oS);
-    }
-
-    /** tile8x1 with A's k stride 1: a[ao + r aR + k]. */
+    /** 8 rows by 1 vector, A's k stride 1: row r's scalars at a[ao + r aR + k]. */
     private static void tile8x1Dense(float[] a, int ao, int aR, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         int a0 = ao, a1 = ao + aR, a2 = ao + 2 * aR, a3 = ao + 3 * aR, a4 = ao + 4 * aR, a5 = ao + 5 * aR, a6 = ao + 6 * aR, a7 = ao + 7 * aR;
@@ -131,7 +107,7 @@ final class AttentionTiles {
         c7.mul(scale).intoArray(out, oo + 7 * oS);
     }
 
-    /** tile8x1 with A's rows adjacent: the 8 scalars of a k step are a[ao + k aK .. + 8), one vector load's lanes. */
+    /** 8 rows by 1 vector, A's rows adjacent: the 8 scalars of step k at a[ao + k aK .. + 8). */
     private static void tile8x1Rows(float[] a, int ao, int aK, int K, float[] b, int bo, int bS, float[] out, int oo, int oS, float scale) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (int k = 0, ak = ao, bk = bo; k < K; k++, ak += aK, bk += bS) {
