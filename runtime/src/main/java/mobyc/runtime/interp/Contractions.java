@@ -36,7 +36,7 @@ final class Contractions {
         long[] bBatch = Layout.broadcastStrides(Arrays.copyOf(bs, rb - 2), Arrays.copyOf(Layout.strides(bs), rb - 2), batch);
         boolean floating = a.dtype() == DType.F32;
         long[] cStrides = addend == null ? null : Layout.broadcastStrides(addend.shape(), Layout.strides(addend.shape()), os);
-        Tensor gate = extras.length > 0 ? extras[extras.length - 1] : null, scale = extras.length > 1 ? extras[0] : null;
+        Tensor last = extras.length > 0 ? extras[extras.length - 1] : null, scale = extras.length > 1 ? extras[0] : null; // the gate or residual; the scale
         long perSample = os.length == 0 || scale == null ? 1 : Layout.numel(os) / os[0], scaleStride = scale != null && scale.dim(0) > 1 ? 1 : 0;
         for (long p = 0, batches = Layout.numel(batch); p < batches; p++) {
             long aBase = Layout.offset(p, batch, aBatch), bBase = Layout.offset(p, batch, bBatch), oBase = p * m * n;
@@ -50,9 +50,9 @@ final class Contractions {
                         out.setFloat(at, switch (op.activation()) {
                             case NONE -> v;
                             case GELU -> Elementwise.apply(Op.UnaryFn.GELU, v);
-                            case DGELU_GATE -> v * Elementwise.apply(Op.UnaryFn.DGELU, gate.getFloat(at));
-                            case RESIDUAL -> v + gate.getFloat(at);
-                            case SCALED_RESIDUAL -> v * scale.getFloat(at / perSample * scaleStride) + gate.getFloat(at);
+                            case DGELU_GATE -> v * Elementwise.apply(Op.UnaryFn.DGELU, last.getFloat(at));
+                            case RESIDUAL -> v + last.getFloat(at);
+                            case SCALED_RESIDUAL -> v * scale.getFloat(at / perSample * scaleStride) + last.getFloat(at);
                         });
                     } else {
                         long sum = addend == null ? 0 : addend.getInt(Layout.offset(at, os, cStrides));
