@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import mobyc.compiler.fuse.Pipeline;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,6 +17,8 @@ import picocli.CommandLine.Spec;
  * B ..., so that a machine whose speed drifts (a shared host, a turbo clock) slows both alike; medians of each, and
  * the median of the ratios B/A of adjacent pairs, with how many pairs B won. For comparing a change to a program
  * (or, by copies of the library, to the library) on a noisy machine, where two separate runs can differ by a third.
+ * {@code --b-fuse-skip PASS[,PASS]} compiles B with those graph passes off ({@code -Dmobyc.fuse.skip} for B alone):
+ * A and B may then be the same file, and the ratio is what the passes are worth.
  */
 @Command(name = "ab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compare two MoBY training steps (the last module of each file) stepped in turn in one process: A B A B ...")
@@ -27,16 +30,22 @@ final class BenchAb implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed pairs first, at least (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--warmup-seconds", defaultValue = "30", description = "Keep warming up until this many seconds have passed (default: ${DEFAULT-VALUE}).") double warmupSeconds;
     @Option(names = {"--backend", "--device"}, paramLabel = "NAME") String backend;
+    @Option(names = "--b-fuse-skip", paramLabel = "PASS[,PASS]", split = ",",
+            description = "Compile B with these graph passes off, by the names -Dmobyc.fuse.skip takes (an unknown one is refused with the list).")
+    java.util.List<String> bSkip = java.util.List.of();
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         if (batch <= 0 || steps <= 0 || warmup < 0 || !(warmupSeconds >= 0))
             throw new UserError("--batch and --steps must be positive, --warmup and --warmup-seconds not negative");
-        StepProgram[] p = {StepProgram.compile(a, batch, backend, err), StepProgram.compile(b, batch, backend, err)};
+        java.util.List<String> known = Pipeline.passNames();
+        for (String pass : bSkip)
+            if (!known.contains(pass)) throw new UserError("--b-fuse-skip: no pass '" + pass + "'; the passes: " + String.join(", ", known));
+        StepProgram[] p = {StepProgram.compile(a, batch, backend, err), Pipeline.withSkipped(bSkip, () -> StepProgram.compile(b, batch, backend, err))};
         for (int i = 0; i < 2; i++)
             out.printf(Locale.ROOT, "%s = %s: %,d parameters, %.1f GFLOP per step (analytic), compiled in %.2f s%n",
-                    i == 0 ? "A" : "B", p[i].file, p[i].parameters, p[i].flops / 1e9, p[i].compileSeconds);
+                    i == 0 ? "A" : "B" + (bSkip.isEmpty() ? "" : " (passes off: " + String.join(", ", bSkip) + ")"), p[i].file, p[i].parameters, p[i].flops / 1e9, p[i].compileSeconds);
         out.flush();
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         int warmed = 0;

@@ -103,6 +103,14 @@ class CliTest {
         Cli missing = Cli.run("bench", "ab", tiny, "no/such.moby", "--batch", "4");
         assertEquals(1, missing.status(), missing::toString);
         assertTrue(missing.err().contains("no/such.moby"), missing::toString);
+        Cli skip = Cli.run("bench", "ab", tiny, tiny, "--batch", "4", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--b-fuse-skip", "activations,epilogues");
+        assertEquals(0, skip.status(), skip::toString);
+        assertTrue(skip.out().contains("A = " + tiny + ": ") && skip.out().contains("B (passes off: activations, epilogues) = " + tiny + ": "), skip::toString);
+        assertEquals(null, System.getProperty("mobyc.fuse.skip"), "B's compile only");
+        Cli unknown = Cli.run("bench", "ab", tiny, tiny, "--b-fuse-skip", "fusion");
+        assertEquals(1, unknown.status(), unknown::toString);
+        assertTrue(unknown.err().contains("--b-fuse-skip: no pass 'fusion'; the passes: patchify, attention, windows, identities,"), unknown::toString);
     }
 
     @Test

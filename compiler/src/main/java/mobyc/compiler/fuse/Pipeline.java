@@ -69,6 +69,30 @@ public final class Pipeline {
         }
     }
 
+    /** The names of every pass, front end then backend, in the order they run. */
+    public static List<String> passNames() {
+        List<String> names = new ArrayList<>();
+        for (Pass p : frontEndPasses()) names.add(p.name());
+        for (Pass p : backendPasses()) names.add(p.name());
+        return names;
+    }
+
+    /**
+     * Runs {@code body} with {@code skipped} added to {@code -Dmobyc.fuse.skip}, then restores it: how a benchmark
+     * compiles one program with some passes off beside another with them on.
+     */
+    public static <T> T withSkipped(List<String> skipped, java.util.function.Supplier<T> body) {
+        if (skipped.isEmpty()) return body.get();
+        String key = PROPERTY + ".skip", old = System.getProperty(key);
+        System.setProperty(key, (old == null || old.isBlank() ? "" : old + ",") + String.join(",", skipped));
+        try {
+            return body.get();
+        } finally {
+            if (old == null) System.clearProperty(key);
+            else System.setProperty(key, old);
+        }
+    }
+
     /** Whether passes are on ({@code -Dmobyc.fuse} unset or not "none"). */
     public static boolean enabled() { return !"none".equals(System.getProperty(PROPERTY)); }
 

@@ -173,13 +173,7 @@ class GemmPassesSemanticsTest {
 
     /** Output z of the cpu backend on {@code g}, with the named backend passes skipped ({@code -Dmobyc.fuse.skip}), or none. */
     private static Tensor cpu(Graph g, Map<String, Tensor> in, String skip) {
-        String key = mobyc.compiler.fuse.Pipeline.PROPERTY + ".skip", old = System.getProperty(key);
-        if (skip != null) System.setProperty(key, skip);
-        try {
-            return new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 5), new RunContext(1, 0)).get("z");
-        } finally {
-            if (old == null) System.clearProperty(key);
-            else System.setProperty(key, old);
-        }
+        return mobyc.compiler.fuse.Pipeline.withSkipped(skip == null ? java.util.List.of() : java.util.List.of(skip.split(",")), () ->
+                new CpuBackend(mobyc.runtime.cpu.Gemms.best()).compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 5), new RunContext(1, 0)).get("z"));
     }
 }
