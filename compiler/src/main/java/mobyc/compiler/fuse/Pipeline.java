@@ -58,16 +58,7 @@ public final class Pipeline {
      * Runs {@code body} with {@code -Dmobyc.fuse} set to {@code setting} ("none" for no passes), then restores it:
      * how benchmarks and tests compile the same graph with and without the passes.
      */
-    public static <T> T with(String setting, java.util.function.Supplier<T> body) {
-        String old = System.getProperty(PROPERTY);
-        System.setProperty(PROPERTY, setting);
-        try {
-            return body.get();
-        } finally {
-            if (old == null) System.clearProperty(PROPERTY);
-            else System.setProperty(PROPERTY, old);
-        }
-    }
+    public static <T> T with(String setting, java.util.function.Supplier<T> body) { return withProperty(PROPERTY, setting, body); }
 
     /** The names of every pass, front end then backend, in the order they run. */
     public static List<String> passNames() {
@@ -84,7 +75,13 @@ public final class Pipeline {
     public static <T> T withSkipped(List<String> skipped, java.util.function.Supplier<T> body) {
         if (skipped.isEmpty()) return body.get();
         String key = PROPERTY + ".skip", old = System.getProperty(key);
-        System.setProperty(key, (old == null || old.isBlank() ? "" : old + ",") + String.join(",", skipped));
+        return withProperty(key, (old == null || old.isBlank() ? "" : old + ",") + String.join(",", skipped), body);
+    }
+
+    /** Runs {@code body} with the system property {@code key} set to {@code value}, then restores it. */
+    private static <T> T withProperty(String key, String value, java.util.function.Supplier<T> body) {
+        String old = System.getProperty(key);
+        System.setProperty(key, value);
         try {
             return body.get();
         } finally {
