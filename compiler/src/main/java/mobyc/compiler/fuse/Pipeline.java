@@ -44,6 +44,7 @@ public final class Pipeline {
         passes.add(new Pass("fold-transposes", MatMulFolding::run));
         passes.add(new Pass("epilogues", Epilogues::run));
         passes.add(new Pass("activations", Activations::run));
+        passes.add(new Pass("gelu-pairs", GeluPairs::run));
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
         passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
         passes.add(new Pass("norm-grad-order", NormGradOrder::run));

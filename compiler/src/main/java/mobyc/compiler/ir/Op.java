@@ -157,20 +157,22 @@ public sealed interface Op {
 
     /**
      * What a GEMM applies to each element of its result v (the product plus the addend, rounded) as it stores it:
-     * nothing; the exact GELU; (DGELU_GATE) {@code v * dgelu(h)}, h a last input of the result's shape: the gradient
-     * through a GELU; (RESIDUAL) {@code v + r}, r a last input of the result's shape: a residual connection after a
+     * nothing; the exact GELU; (DGELU) GELU's derivative at v: with a GELU product of the same operands beside it, the
+     * derivative its backward needs (see the gelu-pairs pass); (DGELU_GATE) {@code v * dgelu(h)}, h a last input of the
+     * result's shape: the gradient through a GELU; (GATE) {@code v * d}, d a last input of the result's shape: the same
+     * with the derivative already computed; (RESIDUAL) {@code v + r}, r a last input of the result's shape: a residual connection after a
      * projection whose bias is the addend; (SCALED_RESIDUAL) {@code v * s + r}, inputs s then r, s of shape
      * [d0, 1, ..., 1] (d0 the result's first dimension): a residual connection through stochastic depth, s each
      * sample's keep-or-drop scale. Each operation rounds to float, as the unfused ops.
      */
     enum Activation {
-        NONE, GELU, DGELU_GATE, RESIDUAL, SCALED_RESIDUAL;
+        NONE, GELU, DGELU, DGELU_GATE, GATE, RESIDUAL, SCALED_RESIDUAL;
 
         /** Inputs the activation takes after the operands and the addend: the gate, the residual, scale and residual. */
         public int extraInputs() {
             return switch (this) {
-                case NONE, GELU -> 0;
-                case DGELU_GATE, RESIDUAL -> 1;
+                case NONE, GELU, DGELU -> 0;
+                case DGELU_GATE, GATE, RESIDUAL -> 1;
                 case SCALED_RESIDUAL -> 2;
             };
         }

@@ -109,8 +109,8 @@ public final class ShapeRules {
             case Op.MatMul m -> {
                 int gate = m.activation().extraInputs();
                 String extra = switch (m.activation()) {
-                    case NONE, GELU -> "";
-                    case DGELU_GATE -> " and a gate";
+                    case NONE, GELU, DGELU -> "";
+                    case DGELU_GATE, GATE -> " and a gate";
                     case RESIDUAL -> " and a residual";
                     case SCALED_RESIDUAL -> ", a scale and a residual";
                 };
@@ -137,7 +137,7 @@ public final class ShapeRules {
                 if (gate > 0) {
                     Node g = in.get(in.size() - 1);
                     sameType(op, in.get(0), g);
-                    String what = m.activation() == Op.Activation.DGELU_GATE ? "gate" : "residual";
+                    String what = m.activation() == Op.Activation.DGELU_GATE || m.activation() == Op.Activation.GATE ? "gate" : "residual";
                     if (!g.shape().equals(result))
                         throw new ShapeException("matmul: the " + what + " " + g.shape() + " is not of the product's shape " + result);
                 }

@@ -21,6 +21,7 @@ import mobyc.compiler.lower.Program;
  * before the sliced one has size 1), is a view: it takes (some of) its operand's bytes, no copy and no kernel, and
  * the operand lives as long as its last view is needed. A view may be a state update, not an output. Bound buffers (inputs, parameters, state) are not in the
  * arena; with {@code outputsInArena} false neither are outputs (an executor hands those out as fresh tensors).
+ * A kernel's {@link Siblings sibling} (written by the kernel before it) is live from that kernel.
  *
  * @param offsets    arena offset of each buffer id, -1 for buffers outside the arena
  * @param bytes      size of each buffer id in bytes (aligned)
@@ -62,10 +63,11 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
             }
         }
         Set<Integer> outputs = new HashSet<>(p.outputs().values());
+        boolean[] sibling = Siblings.withPrevious(p);
         for (int k = 0; k < nk; k++) {
             Program.Kernel kernel = p.kernels().get(k);
             int out = kernel.output();
-            first[out] = k;
+            first[out] = sibling[k] ? k - 1 : k; // a sibling's output is written by the kernel before it
             last[out] = Math.max(last[out], k);
             int in = kernel.inputs().isEmpty() ? -1 : kernel.inputs().getFirst();
             long at = in < 0 ? -1 : viewStart(kernel.op(), p.buffer(in), bindings);
@@ -88,11 +90,13 @@ public record MemoryPlan(long[] offsets, long[] bytes, int[] first, int[] last, 
         Set<Integer> outside = outputsInArena ? Set.of() : new HashSet<>(p.outputs().values());
         List<Integer> placed = new ArrayList<>();
         for (int k = 0; k < nk; k++) {
-            int out = p.kernels().get(k).output();
-            if (alias[out] >= 0) offsets[out] = offsets[alias[out]] + viewOffset[out];
-            else if (!outside.contains(out)) {
-                offsets[out] = free.allocate(bytes[out]);
-                placed.add(out);
+            for (int w = k; w < nk && (w == k ? !sibling[k] : sibling[w]); w++) { // kernel k's output, and its siblings'
+                int out = p.kernels().get(w).output();
+                if (alias[out] >= 0) offsets[out] = offsets[alias[out]] + viewOffset[out];
+                else if (!outside.contains(out)) {
+                    offsets[out] = free.allocate(bytes[out]);
+                    placed.add(out);
+                }
             }
             for (int id : freeAfter.get(k)) if (offsets[id] >= 0) free.release(offsets[id], bytes[id]);
         }

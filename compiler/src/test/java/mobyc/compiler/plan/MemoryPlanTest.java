@@ -35,6 +35,39 @@ class MemoryPlanTest {
         assertTrue(plan.summary(10).contains("arena (peak of temporaries) 8.0 KiB"), plan.summary(10));
     }
 
+    /**
+     * A dgelu product right after the gelu product of the same operands is written by that kernel ({@link Siblings}):
+     * it lives from there, so it never shares bytes with what is alive while that kernel runs.
+     */
+    @Test
+    void aSiblingLivesFromTheKernelThatWritesIt() {
+        GraphBuilder b = new GraphBuilder("pair");
+        Node x = b.input("x", DType.F32, Shape.of(64, 32));
+        Node w = b.param("w", DType.F32, Shape.of(32, 32), new Init.Zeros());
+        Node t = b.unary(Op.UnaryFn.EXP, x);
+        Node g = b.add(new Op.MatMul(false, false, Op.Activation.GELU), List.of(t, w), null, null);
+        Node d = b.add(new Op.MatMul(false, false, Op.Activation.DGELU), List.of(t, w), null, null);
+        b.output("out", b.add(b.unary(Op.UnaryFn.EXP, d), g));
+        Program p = Lower.lower(b.build());
+        assertEquals(List.of(false, false, true, false, false), toList(Siblings.withPrevious(p)));
+        int gb = p.kernels().get(1).output(), db = p.kernels().get(2).output();
+        for (boolean outputsInArena : new boolean[] {true, false}) {
+            MemoryPlan plan = MemoryPlan.of(p, Map.of(), outputsInArena);
+            assertEquals(1, plan.first()[db], "written with the gelu product");
+            assertTrue(plan.offsets()[gb] + plan.bytes()[gb] <= plan.offsets()[db] || plan.offsets()[db] + plan.bytes()[db] <= plan.offsets()[gb],
+                    "the two outputs of one kernel share no bytes");
+            int tb = p.kernels().get(0).output();
+            assertTrue(plan.offsets()[tb] + plan.bytes()[tb] <= plan.offsets()[db] || plan.offsets()[db] + plan.bytes()[db] <= plan.offsets()[tb],
+                    "nor does the derivative share the operand's");
+        }
+    }
+
+    private static List<Boolean> toList(boolean[] a) {
+        List<Boolean> l = new ArrayList<>();
+        for (boolean v : a) l.add(v);
+        return l;
+    }
+
     @Test
     void buffersAliveAtTheSameTimeNeverShareBytes() {
         Random rnd = new Random(7);

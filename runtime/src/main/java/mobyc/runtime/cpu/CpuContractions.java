@@ -16,18 +16,27 @@ final class CpuContractions {
     private CpuContractions() {}
 
     /** A matmul's inputs: the operands, then the addend and the activation's inputs where it has them. */
-    static void matmul(Gemm gemm, Op.MatMul op, Tensor[] in, Tensor out) {
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor[] in, Tensor out) { matmul(gemm, op, in, out, null); }
+
+    /**
+     * A matmul with, for a GELU product, its {@code derivative} (a dgelu product of the same operands, of the output's
+     * shape; null for none) written from the same GEMM: GELU's derivative of each element before GELU replaces it.
+     */
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor[] in, Tensor out, Tensor derivative) {
         int extra = op.activation().extraInputs();
-        matmul(gemm, op, in[0], in[1], in.length > 2 + extra ? in[2] : null, Arrays.copyOfRange(in, in.length - extra, in.length), out);
+        matmul(gemm, op, in[0], in[1], in.length > 2 + extra ? in[2] : null, Arrays.copyOfRange(in, in.length - extra, in.length), out, derivative);
     }
 
     /**
      * [..., M, K] @ [..., K, N]: the batch axes broadcast against each other; either operand may be stored transposed.
-     * The activation is the GEMM's epilogue: GELU; the product times GELU's derivative of the gate; plus the residual;
+     * The activation is the GEMM's epilogue: GELU (and its derivative into {@code derivative}, when not null); GELU's
+     * derivative; the product times the gate; the product times GELU's derivative of the gate; plus the residual;
      * times the sample's scale, plus the residual ({@code extras}: the gate, the residual, or the scale and the
      * residual; a gate or residual has the output's layout, so an element of C and its own share an index).
      */
-    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor[] extras, Tensor out) {
+    static void matmul(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor[] extras, Tensor out, Tensor derivative) {
+        if (derivative != null && (op.activation() != Op.Activation.GELU || !Arrays.equals(derivative.shape(), out.shape())))
+            throw new IllegalArgumentException("a derivative beside " + op + " of shape " + Arrays.toString(derivative.shape()));
         long[] as = a.shape(), bs = b.shape(), os = out.shape();
         int ra = as.length, rb = bs.length, ro = os.length;
         boolean ta = op.transA(), tb = op.transB();
@@ -43,7 +52,16 @@ final class CpuContractions {
         float beta = addend != null ? 1f : 0f;
         Gemm.Epilogue then = switch (op.activation()) {
             case NONE -> null;
-            case GELU -> CpuMath::geluBlock;
+            case GELU -> {
+                if (derivative == null) yield CpuMath::geluBlock;
+                MemorySegment ds = derivative.segment();
+                yield (c, corner, rows, cols, ldc) -> CpuMath.geluWithDerivativeBlock(c, ds, corner, rows, cols, ldc);
+            }
+            case DGELU -> CpuMath::dgeluBlock;
+            case GATE -> {
+                MemorySegment gs = extras[0].segment();
+                yield (c, corner, rows, cols, ldc) -> CpuElementwise.mulBlock(c, gs, corner, rows, cols, ldc);
+            }
             case DGELU_GATE -> {
                 MemorySegment gs = extras[0].segment();
                 yield (c, corner, rows, cols, ldc) -> CpuMath.mulDgeluBlock(c, gs, corner, rows, cols, ldc);

@@ -398,6 +398,22 @@ final class CpuElementwise {
     }
 
     /**
+     * The gate epilogue: c = c * d on a block of C (as {@link #addBlock}), d a gate of C's layout (GELU's derivative,
+     * computed beside the GELU in the forward); one rounding, as mul(product, d).
+     */
+    static void mulBlock(MemorySegment c, MemorySegment d, long offset, int rows, int cols, long ld) {
+        if (ld == cols) mulRun(c, d, offset, offset + (long) rows * cols);
+        else for (int k = 0; k < rows; k++) mulRun(c, d, offset + k * ld, offset + k * ld + cols);
+    }
+
+    private static void mulRun(MemorySegment c, MemorySegment d, long from, long to) {
+        long i = from;
+        for (; i + FL <= to; i += FL)
+            FloatVector.fromMemorySegment(F, c, i << 2, LE).mul(FloatVector.fromMemorySegment(F, d, i << 2, LE)).intoMemorySegment(c, i << 2, LE);
+        for (; i < to; i++) Simd.set(c, i, Simd.get(c, i) * Simd.get(d, i));
+    }
+
+    /**
      * The residual epilogue through stochastic depth: c = c * scale[sample] + r on a block of C (as {@link #addBlock}),
      * a sample's scale covering {@code perSample} consecutive floats of C (whole rows). A multiplication then an
      * addition, each rounded, as add(mul(product, scale), r).

@@ -15,6 +15,7 @@ import mobyc.compiler.ir.Flops;
 import mobyc.compiler.ir.Op;
 import mobyc.compiler.lower.Program;
 import mobyc.compiler.plan.MemoryPlan;
+import mobyc.compiler.plan.Siblings;
 import mobyc.runtime.Executable;
 import mobyc.runtime.HugePages;
 import mobyc.runtime.InputBinding;
@@ -44,6 +45,8 @@ final class CpuExecutable implements Executable {
     private final int[] pair;
     /** Per kernel: its layer_norm_grad / layer_norm_param_grad partner ({@link CpuKernels#layerNormPairs}), or -1. */
     private final int[] normPair;
+    /** Per kernel: its output is written by the kernel before it, a gelu matmul with this dgelu sibling ({@link Siblings}). */
+    private final boolean[] sibling;
     /** Bias (parameter) gradients an attention_grad (layer_norm_grad) computed for its partner, by its index. */
     private final Map<Integer, MemorySegment> carried = new HashMap<>();
     private final Set<Integer> outputs = new HashSet<>();
@@ -70,6 +73,8 @@ final class CpuExecutable implements Executable {
         }
         this.pair = CpuKernels.attentionPairs(list, scalar);
         this.normPair = CpuKernels.layerNormPairs(list, scalar);
+        this.sibling = Siblings.withPrevious(program);
+        for (int k = 1; k < list.size(); k++) sibling[k] &= !scalar[k] && !scalar[k - 1];
         outputs.addAll(program.outputs().values());
         if (!vector) {
             LOG.log(System.Logger.Level.INFO, "cpu: module jdk.incubator.vector is absent (add --add-modules jdk.incubator.vector);"
@@ -89,6 +94,13 @@ final class CpuExecutable implements Executable {
     int fallbackCount() {
         int n = 0;
         for (boolean s : scalar) if (s) n++;
+        return n;
+    }
+
+    /** How many kernels are computed with the kernel before them ({@link Siblings}). */
+    int siblingCount() {
+        int n = 0;
+        for (boolean s : sibling) if (s) n++;
         return n;
     }
 
@@ -143,8 +155,8 @@ final class CpuExecutable implements Executable {
                 buffers[o] = Tensor.over(root.asSlice(plan.viewOffset()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
                 continue;
             }
-            Tensor out = outputs.contains(o) ? freshOutput(o, target.dtype(), shape)
-                    : Tensor.over(arena.asSlice(plan.offsets()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
+            if (sibling[k]) continue; // written with the kernel before it
+            Tensor out = outputTensor(o, target, shape, plan);
             Tensor[] in = new Tensor[kernel.inputs().size()];
             for (int i = 0; i < in.length; i++) in[i] = buffers[kernel.inputs().get(i)];
             long t0 = prof == null ? 0 : System.nanoTime();
@@ -152,6 +164,12 @@ final class CpuExecutable implements Executable {
             else if (pair[k] > k) kernels.attentionGrads((Op.AttentionGrad) kernel.op(), in, out, carry(k, list.get(pair[k]), bindings));
             else if (pair[k] >= 0) MemorySegment.copy(carried.get(pair[k]), 0, out.segment(), 0, out.segment().byteSize());
             else if (normPair[k] >= 0) layerNormPair(k, kernel, in, out, bindings);
+            else if (k + 1 < list.size() && sibling[k + 1]) {
+                int d = list.get(k + 1).output();
+                Program.Buffer db = program.buffer(d);
+                buffers[d] = outputTensor(d, db, InputBinding.shapeOf(db, bindings), plan);
+                kernels.geluPair((Op.MatMul) kernel.op(), in, out, buffers[d]);
+            }
             else kernels.run(kernel.op(), in, out, ctx);
             if (prof != null) profile(prof, kernel, shape, bindings, System.nanoTime() - t0);
             buffers[o] = out;
@@ -159,6 +177,12 @@ final class CpuExecutable implements Executable {
         LinkedHashMap<String, Tensor> result = InputBinding.outputs(program, buffers);
         applyUpdates(buffers, store);
         return result;
+    }
+
+    /** The tensor buffer {@code o} is written into: a fresh output, or its bytes of the arena. */
+    private Tensor outputTensor(int o, Program.Buffer target, long[] shape, MemoryPlan plan) {
+        return outputs.contains(o) ? freshOutput(o, target.dtype(), shape)
+                : Tensor.over(arena.asSlice(plan.offsets()[o], Tensor.checkedNumel(shape) * Tensor.ELEMENT_BYTES), target.dtype(), shape);
     }
 
     /**

@@ -107,6 +107,9 @@ final class CpuKernels {
         return pair;
     }
 
+    /** A gelu matmul and its dgelu sibling ({@link mobyc.compiler.plan.Siblings}) from one GEMM: GELU into out, the derivative into {@code derivative}. */
+    void geluPair(Op.MatMul op, Tensor[] in, Tensor out, Tensor derivative) { CpuContractions.matmul(gemm, op, in, out, derivative); }
+
     /** layer_norm_grad and layer_norm_param_grad of the same x and g in one pass ({@link CpuNormalizations#layerNormGrads}). */
     void layerNormGrads(Op.LayerNormGrad op, Tensor[] in, Tensor out, Tensor paramOut) {
         CpuNormalizations.layerNormGrads(op.eps(), in[0], in[1], in[2], in.length > 3 ? in[3] : null, out, paramOut);

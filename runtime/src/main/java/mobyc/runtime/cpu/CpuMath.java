@@ -386,8 +386,9 @@ public final class CpuMath {
             FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector bigE = w.add(1f).mul(s1).mul(s2); // exp(-x^2/2), 2^k as two normal factors
-            // erfc(a), a = |u| clamped to the fit's range: (1 + P(s)) / (1 + 2a) E
-            FloatVector au = ax.mul(SQRT1_2_F), a = au.blend(ERFC_MIN, au.lt(ERFC_MIN)).blend(ERFC_MAX, au.compare(VectorOperators.GT, ERFC_MAX));
+            // erfc(a), a = |u| clamped to the fit's range as gelu clamps it (so geluWithDerivative shares it): (1 + P(s)) / (1 + 2a) E
+            FloatVector xa = ax.blend(ERFC_MIN * SQRT2_HI, ax.lt(ERFC_MIN * SQRT2_HI)).blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
+            FloatVector a = xa.mul(SQRT2_HI).mul(0.5f);
             FloatVector d = a.add(a).add(1f), a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1);
             FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
             FloatVector halfErfc = p.add(1f).mul(v).mul(bigE).mul(0.5f);
@@ -495,6 +496,125 @@ public final class CpuMath {
             FloatVector bigE = w.add(1f).mul(s1).mul(s2);
             smallPhi.add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(out, i << 2, LE);
         }
+    }
+
+    /**
+     * GELU and its derivative of the same x at once: {@code g[i] = gelu(x[i])} and {@code d[i] = dgelu(x[i])}, the bits
+     * of {@link #gelu} and {@link #dgelu} (g may be x: each vector is read before it is written). The two share the
+     * series of erf, the exponential and the erfc fit, so both cost about 1.1x GELU alone: how a trained MLP's first
+     * Linear stores its activation and the derivative its backward multiplies by (the gelu-pairs pass). Groups of
+     * vectors all in the series' range take a short path, as gelu's.
+     */
+    public static void geluWithDerivative(MemorySegment xs, MemorySegment g, MemorySegment d, long from, long to) {
+        long end = from + (to - from) / FL * FL, i = from;
+        boolean in = i < end && inner(xs, i, end);
+        while (i < end) {
+            long j = Math.min(end, i + GROUP * FL);
+            boolean next = in;
+            while (j < end && (next = inner(xs, j, end)) == in) j = Math.min(end, j + GROUP * FL);
+            if (in) pairInner(xs, g, d, i, j);
+            else pairAll(xs, g, d, i, j);
+            i = j;
+            in = next;
+        }
+        if (end < to) { // the tail: the derivative first, while x is still there
+            Simd.elementwise(CpuMath::dgelu, xs.asSlice(end << 2), d.asSlice(end << 2), 0, to - end);
+            Simd.elementwise(CpuMath::gelu, xs.asSlice(end << 2), g.asSlice(end << 2), 0, to - end);
+        }
+    }
+
+    /** {@link #geluWithDerivative} where every |x| &lt; 1/sqrt 2: geluInner's and dgeluInner's bits. */
+    private static void pairInner(MemorySegment xs, MemorySegment g, MemorySegment dOut, long from, long to) {
+        FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
+        FloatVector t3 = FloatVector.broadcast(F, T3), t4 = FloatVector.broadcast(F, T4);
+        FloatVector c0 = FloatVector.broadcast(F, EXP_C0), c1 = FloatVector.broadcast(F, EXP_C1), c2 = FloatVector.broadcast(F, EXP_C2);
+        FloatVector c3 = FloatVector.broadcast(F, EXP_C3);
+        for (long i = from; i < to; i += FL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE), hx = x.mul(0.5f);
+            FloatVector z = x.mul(x).mul(0.5f);
+            FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
+            FloatVector ax = x.abs(), sq = ax.mul(ax), sqLo = ax.fma(ax, sq.neg());
+            FloatVector zh = sq.mul(-0.5f), t = zh.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
+            FloatVector e = zh.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)).sub(sqLo.mul(0.5f));
+            FloatVector w = e.fma(EXP_C5, EXP_C4).fma(e, c3).fma(e, c2).fma(e, c1).fma(e, c0).mul(e.mul(e)).add(e);
+            IntVector ki = (IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS);
+            IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
+            FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector bigE = w.add(1f).mul(s1).mul(s2);
+            erfU.fma(0.5f, 0.5f).add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(dOut, i << 2, LE);
+            hx.fma(erfU, hx).blend(x, x.eq(0f)).intoMemorySegment(g, i << 2, LE);
+        }
+    }
+
+    /** {@link #geluWithDerivative} over whole vectors, every lane through both branches: geluAll's and dgelu's bits. */
+    private static void pairAll(MemorySegment xs, MemorySegment g, MemorySegment dOut, long from, long to) {
+        FloatVector t0m1 = FloatVector.broadcast(F, T0M1), t1 = FloatVector.broadcast(F, T1), t2 = FloatVector.broadcast(F, T2);
+        FloatVector t3 = FloatVector.broadcast(F, T3), t4 = FloatVector.broadcast(F, T4), one = FloatVector.broadcast(F, 1f);
+        FloatVector p0 = FloatVector.broadcast(F, P0), p1 = FloatVector.broadcast(F, P1), p2 = FloatVector.broadcast(F, P2);
+        FloatVector p3 = FloatVector.broadcast(F, P3), p4 = FloatVector.broadcast(F, P4), p5 = FloatVector.broadcast(F, P5);
+        FloatVector p6 = FloatVector.broadcast(F, P6), p7 = FloatVector.broadcast(F, P7), c0 = FloatVector.broadcast(F, EXP_C0), c1 = FloatVector.broadcast(F, EXP_C1);
+        FloatVector c2 = FloatVector.broadcast(F, EXP_C2), c3 = FloatVector.broadcast(F, EXP_C3), sqrt2Hi = FloatVector.broadcast(F, SQRT2_HI);
+        for (long i = from; i + FL <= to; i += FL) {
+            FloatVector x = FloatVector.fromMemorySegment(F, xs, i << 2, LE), hx = x.mul(0.5f);
+            FloatVector z = x.mul(x).mul(0.5f);
+            FloatVector u = x.mul(SQRT1_2_F), erfU = u.fma(z.fma(T6, T5).fma(z, t4).fma(z, t3).fma(z, t2).fma(z, t1).fma(z, t0m1), u);
+            FloatVector small = hx.fma(erfU, hx);
+            // the erfc fit as geluAll: xa = |x| clamped, a = xa / sqrt 2, p, v = 1 / (1 + 2a), G's quotient q + corr
+            FloatVector ax = x.abs();
+            FloatVector xa = ax.blend(ERFC_MIN * SQRT2_HI, ax.lt(ERFC_MIN * SQRT2_HI)).blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
+            FloatVector twoA = xa.mul(SQRT2_HI), twoALo = xa.fma(sqrt2Hi, twoA.neg()).add(xa.mul(SQRT2_LO));
+            FloatVector big = twoA.blend(1f, twoA.lt(1f)), little = twoA.blend(1f, twoA.compare(VectorOperators.GT, 1f));
+            FloatVector a = twoA.mul(0.5f), d = twoA.add(1f), dLo = big.sub(d).add(little).add(twoALo);
+            FloatVector a4 = a.add(4f), w1 = one.div(a4.mul(d)), s = a.sub(4f).mul(d.mul(w1)), v = a4.mul(w1);
+            FloatVector p = s.fma(P9, P8).fma(s, p7).fma(s, p6).fma(s, p5).fma(s, p4).fma(s, p3).fma(s, p2).fma(s, p1).fma(s, p0);
+            FloatVector m = xa.mul(0.5f), pm = p.mul(m), n = m.add(pm), nLo = m.sub(n).add(pm).add(p.fma(m, pm.neg()));
+            FloatVector q = n.mul(v);
+            FloatVector corr = q.neg().fma(d, n).add(nLo).sub(q.mul(dLo)).mul(v);
+            // exp(-x^2/2) as dgelu: |x| clamped at the top only (gelu's lanes below its clamp take the series instead)
+            FloatVector xe = ax.blend(ERFC_MAX * SQRT2_HI, ax.compare(VectorOperators.GT, ERFC_MAX * SQRT2_HI));
+            FloatVector sq = xe.mul(xe), sqLo = xe.fma(xe, sq.neg());
+            FloatVector zh = sq.mul(-0.5f), t = zh.fma(LOG2E_F, MAGIC_F), k = t.sub(MAGIC_F);
+            FloatVector e = zh.sub(k.mul(LN2_HI_F)).sub(k.mul(LN2_LO_F)).sub(sqLo.mul(0.5f));
+            FloatVector w = e.fma(EXP_C5, EXP_C4).fma(e, c3).fma(e, c2).fma(e, c1).fma(e, c0).mul(e.mul(e)).add(e);
+            IntVector ki = (IntVector) t.reinterpretAsInts().sub(MAGIC_F_BITS);
+            IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1), k2 = ki.sub(k1);
+            FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            // the derivative: Phi from erfc (or the series) plus x phi(x)
+            FloatVector bigE = w.add(1f).mul(s1).mul(s2);
+            FloatVector halfErfc = p.add(1f).mul(v).mul(bigE).mul(0.5f);
+            FloatVector phi = halfErfc.blend(one.sub(halfErfc), x.compare(VectorOperators.GT, 0f)).blend(erfU.fma(0.5f, 0.5f), ax.lt(ERFC_MIN * SQRT2_HI));
+            phi.add(x.mul(bigE).mul(INV_SQRT_2PI_F)).intoMemorySegment(dOut, i << 2, LE);
+            // GELU
+            FloatVector gg = q.fma(w, corr.fma(w, corr)).add(q).mul(s1).mul(s2);
+            FloatVector y = x.sub(gg).blend(gg.neg(), x.lt(0f));
+            y = y.blend(small, ax.lt(ERFC_MIN * SQRT2_HI));
+            y = y.blend(x, x.eq(0f));
+            y.blend(Float.NaN, x.eq(Float.NEGATIVE_INFINITY)).intoMemorySegment(g, i << 2, LE);
+        }
+    }
+
+    /**
+     * GELU and its derivative over a block of {@code rows x cols} floats from float index {@code offset}: GELU in place
+     * in {@code c}, the derivative into {@code d} (the same layout, rows {@code ld} floats apart); a GEMM's epilogue,
+     * on the calling thread.
+     */
+    public static void geluWithDerivativeBlock(MemorySegment c, MemorySegment d, long offset, int rows, int cols, long ld) {
+        if (ld == cols) {
+            geluWithDerivative(c, c, d, offset, offset + (long) rows * cols);
+            return;
+        }
+        for (int r = 0; r < rows; r++) geluWithDerivative(c, c, d, offset + r * ld, offset + r * ld + cols);
+    }
+
+    /** GELU's derivative in place over a block of C (as {@link #geluBlock}): a dgelu product computed alone. */
+    public static void dgeluBlock(MemorySegment c, long offset, int rows, int cols, long ld) {
+        if (ld == cols) {
+            Simd.elementwise(CpuMath::dgelu, c, c, offset, offset + (long) rows * cols);
+            return;
+        }
+        for (int r = 0; r < rows; r++) Simd.elementwise(CpuMath::dgelu, c, c, offset + r * ld, offset + r * ld + cols);
     }
 
     /**

@@ -22,7 +22,7 @@ final class Contractions {
 
     /**
      * The product (plus the addend), rounded to float, then the activation, each operation rounded as the unfused
-     * ops compute it: GELU of it; it times GELU's derivative of the gate's element (mul(dgelu(gate), product)); it
+     * ops compute it: GELU of it; GELU's derivative at it; it times the gate's element (mul); it times GELU's derivative of the gate's element (mul(dgelu(gate), product)); it
      * plus the residual's element (add); it times the sample's scale, plus the residual's element (mul, then add).
      */
     static void matmul(Op.MatMul op, Tensor a, Tensor b, Tensor addend, Tensor[] extras, Tensor out) {
@@ -50,6 +50,8 @@ final class Contractions {
                         out.setFloat(at, switch (op.activation()) {
                             case NONE -> v;
                             case GELU -> Elementwise.apply(Op.UnaryFn.GELU, v);
+                            case DGELU -> Elementwise.apply(Op.UnaryFn.DGELU, v);
+                            case GATE -> v * last.getFloat(at);
                             case DGELU_GATE -> v * Elementwise.apply(Op.UnaryFn.DGELU, last.getFloat(at));
                             case RESIDUAL -> v + last.getFloat(at);
                             case SCALED_RESIDUAL -> v * scale.getFloat(at / perSample * scaleStride) + last.getFloat(at);

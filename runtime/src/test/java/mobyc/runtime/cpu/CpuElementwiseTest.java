@@ -201,6 +201,43 @@ class CpuElementwiseTest {
         }
     }
 
+    /**
+     * GELU with its derivative in one pass ({@link CpuMath#geluWithDerivativeBlock}, the gelu-pairs epilogue) has the
+     * bits of the elementwise GELU and DGELU: narrow groups (the short path), wide lanes of every size up to the fit's
+     * ends and past them, the clamps' edges, +-0, +-inf and NaN; GELU in place, on dense rows and strided ragged ones.
+     */
+    @Test
+    void geluWithItsDerivativeHasTheElementwiseBits() {
+        java.util.Random rnd = new java.util.Random(9);
+        float bound = 0.5f * 1.4142135381698608f, top = 10.5f * 1.4142135381698608f;
+        float[] special = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, bound, -bound, Math.nextDown(bound),
+                Math.nextUp(bound), top, -top, Math.nextUp(top), -Math.nextUp(top), 30f, -30f, 1e-30f, -1e-30f};
+        for (double wideShare : new double[] {0, 0.002, 0.3, 1}) {
+            int rows = 41, cols = 197, ld = 203;
+            long n = (long) rows * ld;
+            Tensor x = Tensor.zeros(DType.F32, shape(n));
+            for (long i = 0; i < n; i++) {
+                float v = rnd.nextDouble() < wideShare ? (float) (rnd.nextGaussian() * 5) : (float) (rnd.nextGaussian() * 0.15);
+                if (wideShare > 0 && i % 101 == 0) v = special[(int) (i / 101 % special.length)];
+                x.setFloat(i, v);
+            }
+            Tensor gelu = Diff.cpu(new Op.Unary(Op.UnaryFn.GELU), DType.F32, shape(n), x);
+            Tensor dgelu = Diff.cpu(new Op.Unary(Op.UnaryFn.DGELU), DType.F32, shape(n), x);
+            for (int[] layout : new int[][] {{rows * ld, 1, 1}, {cols, rows, ld}}) {
+                int width = layout[0], height = layout[1], stride = layout[2] == 1 ? width : layout[2];
+                Tensor g = x.copy(), d = Tensor.zeros(DType.F32, shape(n));
+                CpuMath.geluWithDerivativeBlock(g.segment(), d.segment(), 0, height, width, stride);
+                for (int r = 0; r < height; r++)
+                    for (int j = 0; j < width; j++) {
+                        long i = (long) r * stride + j;
+                        String at = "wide share " + wideShare + ", x " + x.getFloat(i) + " at " + i;
+                        assertEquals(Float.floatToRawIntBits(gelu.getFloat(i)), Float.floatToRawIntBits(g.getFloat(i)), "gelu, " + at);
+                        assertEquals(Float.floatToRawIntBits(dgelu.getFloat(i)), Float.floatToRawIntBits(d.getFloat(i)), "dgelu, " + at);
+                    }
+            }
+        }
+    }
+
     private static Tensor abs(Tensor x) {
         Tensor t = x.copy();
         for (long i = 0; i < t.numel(); i++) t.setFloat(i, Math.abs(t.getFloat(i)) + 1e-3f);

@@ -15,6 +15,7 @@ import mobyc.compiler.ir.Op;
 import mobyc.compiler.ir.Shape;
 import mobyc.compiler.lower.Lower;
 import mobyc.runtime.Backends;
+import mobyc.runtime.Executable;
 import mobyc.runtime.ParameterStore;
 import mobyc.runtime.RunContext;
 import mobyc.runtime.Tensor;
@@ -122,6 +123,47 @@ class GemmPassesSemanticsTest {
             org.junit.jupiter.api.Assertions.assertTrue(rewritten.nodes().stream().noneMatch(n -> n.op() instanceof Op.Unary u
                     && u.fn() == Op.UnaryFn.DGELU), "no dgelu left");
             assertSameValues(g, rewritten, Map.of("x", Diff.randn(6, rows, 40, 24)), 4, 1e-5, 1e-7);
+        }
+    }
+
+    /**
+     * The gelu-pairs pass on a trained MLP: its first GEMM stores GELU and, as a sibling, GELU's derivative (one GEMM on
+     * cpu), and the backward's gate multiplies by that. interp on the rewritten graph equals interp on the original, and
+     * cpu with the pass equals cpu without it bit for bit (GELU's bits, the derivative's, and the same product times the
+     * same derivative), for 64 x 40 rows split over threads with a hidden width wider than a strip of tiles (400), and 3 x 40.
+     */
+    @Test
+    void geluAndItsDerivativeFromOneGemmHaveTheUnpairedBits() {
+        for (int rows : new int[] {3, 64}) {
+            GraphBuilder b = new GraphBuilder("mlp");
+            Node y = mlp(b, rows, 24, 400);
+            b.output("loss", b.reduce(Op.ReduceFn.MEAN, b.mul(y, y), new int[] {0, 1, 2}, false));
+            Graph g = Autodiff.differentiate(b.build(), "loss");
+            Graph rewritten = mobyc.compiler.fuse.GeluPairs.run(mobyc.compiler.fuse.Activations.run(Epilogues.run(MatMulFolding.run(g))));
+            List<Node> nodes = rewritten.nodes();
+            int at = -1;
+            for (int i = 0; i < nodes.size(); i++)
+                if (nodes.get(i).op() instanceof Op.MatMul m && m.activation() == Op.Activation.GELU) at = i;
+            org.junit.jupiter.api.Assertions.assertTrue(at >= 0 && nodes.get(at + 1).op() instanceof Op.MatMul d && d.activation() == Op.Activation.DGELU
+                    && nodes.get(at + 1).inputs().equals(nodes.get(at).inputs()), "the derivative right after the GELU product, of the same operands");
+            Map<Op.Activation, Long> activations = nodes.stream().filter(n -> n.op() instanceof Op.MatMul m && m.activation() != Op.Activation.NONE)
+                    .collect(java.util.stream.Collectors.groupingBy(n -> ((Op.MatMul) n.op()).activation(), java.util.stream.Collectors.counting()));
+            org.junit.jupiter.api.Assertions.assertEquals(Map.of(Op.Activation.GELU, 1L, Op.Activation.DGELU, 1L, Op.Activation.GATE, 1L), activations,
+                    "one GELU product, its derivative, one gated product (no dgelu_gate)");
+            org.junit.jupiter.api.Assertions.assertTrue(nodes.stream().noneMatch(n -> n.op() instanceof Op.Unary u
+                    && (u.fn() == Op.UnaryFn.GELU || u.fn() == Op.UnaryFn.DGELU)), "no gelu or dgelu op left");
+            Map<String, Tensor> in = Map.of("x", Diff.randn(6, rows, 40, 24));
+            assertSameValues(g, rewritten, in, 4, 1e-5, 1e-7);
+            Executable paired = new CpuBackend(Gemms.best()).compile(Lower.lower(g));
+            org.junit.jupiter.api.Assertions.assertEquals(1, ((CpuExecutable) paired).siblingCount(), "the derivative computed with the GELU");
+            Map<String, Tensor> with = paired.run(in, ParameterStore.initialise(g, 4), new RunContext(1, 0));
+            Map<String, Tensor> without = mobyc.compiler.fuse.Pipeline.withSkipped(List.of("gelu-pairs"), () ->
+                    new CpuBackend(Gemms.best()).compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 4), new RunContext(1, 0)));
+            org.junit.jupiter.api.Assertions.assertEquals(without.keySet(), with.keySet());
+            for (String name : with.keySet())
+                for (long i = 0; i < with.get(name).numel(); i++)
+                    org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(without.get(name).getFloat(i)),
+                            Float.floatToRawIntBits(with.get(name).getFloat(i)), "rows " + rows + ", " + name + ": element " + i);
         }
     }
 
