@@ -74,16 +74,19 @@ final class Packing {
     static int aFloats(int mc, int kc) { return (mc + MR - 1) / MR * MR * kc + MR; }
 
     /** Packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into {@code dst}. */
-    static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, float[] stage) {
+    static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, float[] stage) { packB(o, p0, kc, j0, nc, dst, 0, stage); }
+
+    /** {@link #packB} into {@code dst} from float index {@code at}. */
+    static void packB(Operands o, int p0, int kc, int j0, int nc, float[] dst, int at, float[] stage) {
         MemorySegment b = o.b();
         int panels = (nc + NR - 1) / NR;
         if (!o.transB()) { // stored k x n
-            packAlongPanels(b, o.bOffset() + (long) p0 * o.ldb() + j0, o.ldb(), kc, nc, NR, dst, stage);
+            packAlongPanels(b, o.bOffset() + (long) p0 * o.ldb() + j0, o.ldb(), kc, nc, NR, dst, at, stage);
             return;
         }
         // Stored n x k: each column of a panel runs along k; 8 columns are staged and transposed 8 x L at a time.
         for (int q = 0; q < panels; q++) {
-            int cols = Math.min(NR, nc - q * NR), panel = q * kc * NR;
+            int cols = Math.min(NR, nc - q * NR), panel = at + q * kc * NR;
             for (int c = 0; c < cols; c += 8) {
                 int group = Math.min(8, cols - c), d = panel + c;
                 stageRuns(b, o.bOffset() + (long) (j0 + q * NR + c) * o.ldb() + p0, o.ldb(), group, kc, stage, 0);
@@ -104,23 +107,23 @@ final class Packing {
      * with one bulk copy, and each panel's part is one array copy, zero-padded past the extent.
      */
     private static void packAlongPanels(MemorySegment src, long at, long stride, int kc, int extent, int width,
-                                        float[] dst, float[] stage) {
+                                        float[] dst, int to, float[] stage) {
         int panels = (extent + width - 1) / width;
         if (panels == 1) { // the panel's rows straight from the source: one copy for the block where they abut
             if (extent == width && stride == width) {
-                MemorySegment.copy(src, IN, at * Float.BYTES, dst, 0, kc * width);
+                MemorySegment.copy(src, IN, at * Float.BYTES, dst, to, kc * width);
                 return;
             }
             for (int p = 0; p < kc; p++) {
-                MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, dst, p * width, extent);
-                if (extent < width) Arrays.fill(dst, p * width + extent, (p + 1) * width, 0f);
+                MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, dst, to + p * width, extent);
+                if (extent < width) Arrays.fill(dst, to + p * width + extent, to + (p + 1) * width, 0f);
             }
             return;
         }
         for (int p = 0; p < kc; p++) {
             MemorySegment.copy(src, IN, (at + p * stride) * Float.BYTES, stage, 0, extent);
             for (int q = 0; q < panels; q++) {
-                int valid = Math.min(width, extent - q * width), d = q * kc * width + p * width;
+                int valid = Math.min(width, extent - q * width), d = to + q * kc * width + p * width;
                 System.arraycopy(stage, q * width, dst, d, valid);
                 if (valid < width) Arrays.fill(dst, d + valid, d + width, 0f);
             }

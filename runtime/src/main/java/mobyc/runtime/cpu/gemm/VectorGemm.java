@@ -147,8 +147,38 @@ public final class VectorGemm implements Gemm {
         }
         List<Part> parts = split(o, threads);
         if (parts.size() == 1) rectangle(o, 0, m, 0, n);
-        else runAll(parts, threads);
+        else runAll(sharingB(o, parts), threads);
     }
+
+    /**
+     * Parts that split C by rows alone all pack the same blocks of B: when op(B) packed is at most
+     * {@link #SHARED_B_FLOATS}, the calling thread packs it once and every part reads that copy. Row parts number up
+     * to 8 per thread, so a forward Linear's weight was otherwise packed (and, stored transposed, transposed) 16 times.
+     */
+    private static List<Part> sharingB(Operands o, List<Part> parts) {
+        for (Part p : parts) if (p.j0 != 0 || p.j1 != o.n()) return parts;
+        if ((long) roundUp(o.n(), NR) * o.k() > SHARED_B_FLOATS) return parts;
+        Scratch s = SCRATCH.get();
+        int floats = 0;
+        for (int jc = 0; jc < o.n(); jc += NC) floats += roundUp(Math.min(NC, o.n() - jc), NR) * o.k();
+        float[] packed = s.shared(floats); // this thread's: the parts are done before it packs the next product's
+        float[] stage = s.stage(Packing.stageFloats(Math.min(KC, o.k()), Math.min(NC, o.n())));
+        int at = 0;
+        for (int jc = 0; jc < o.n(); jc += NC) {
+            int nc = Math.min(NC, o.n() - jc);
+            for (int pc = 0; pc < o.k(); pc += KC) {
+                int kc = Math.min(KC, o.k() - pc);
+                Packing.packB(o, pc, kc, jc, nc, packed, at, stage);
+                at += roundUp(nc, NR) * kc;
+            }
+        }
+        List<Part> shared = new ArrayList<>(parts.size());
+        for (Part p : parts) shared.add(new Part(o, p.i0, p.i1, p.j0, p.j1, packed));
+        return shared;
+    }
+
+    /** The most floats of packed B that row parts share (8 MB): beyond, B's own blocks outweigh packing them per part. */
+    static final int SHARED_B_FLOATS = 1 << 21;
 
     /** Runs every part, on the pool's workers and the calling thread. */
     private void runAll(List<Part> parts, int threads) {
@@ -223,16 +253,21 @@ public final class VectorGemm implements Gemm {
     private static final class Part extends RecursiveAction {
         final Operands o;
         final int i0, i1, j0, j1;
+        /** All of op(B) packed, shared by parts that span every column ({@link #sharingB}), or null: the part packs its own. */
+        final float[] packedB;
 
-        Part(Operands o, int i0, int i1, int j0, int j1) {
+        Part(Operands o, int i0, int i1, int j0, int j1) { this(o, i0, i1, j0, j1, null); }
+
+        Part(Operands o, int i0, int i1, int j0, int j1, float[] packedB) {
             this.o = o;
             this.i0 = i0;
             this.i1 = i1;
             this.j0 = j0;
             this.j1 = j1;
+            this.packedB = packedB;
         }
 
-        @Override protected void compute() { rectangle(o, i0, i1, j0, j1); }
+        @Override protected void compute() { rectangle(o, i0, i1, j0, j1, packedB); }
     }
 
     /**
@@ -266,12 +301,19 @@ public final class VectorGemm implements Gemm {
     }
 
     /** The blocked loops over one rectangle of C, on the calling thread's packing buffers. */
-    static void rectangle(Operands o, int i0, int i1, int j0, int j1) {
+    static void rectangle(Operands o, int i0, int i1, int j0, int j1) { rectangle(o, i0, i1, j0, j1, null); }
+
+    /**
+     * The blocked loops over one rectangle of C; B's blocks from {@code sharedB} (every column of op(B) packed, the
+     * (jc, pc) blocks in loop order) when not null.
+     */
+    static void rectangle(Operands o, int i0, int i1, int j0, int j1, float[] sharedB) {
         Scratch s = SCRATCH.get();
         int kcMax = Math.min(KC, o.k()), mcMax = Math.min(MC, i1 - i0), ncMax = Math.min(NC, j1 - j0);
         float[] packedA = s.a(Packing.aFloats(mcMax, kcMax));
-        float[] packedB = s.b(roundUp(ncMax, NR) * kcMax);
-        float[] stage = s.stage(Packing.stageFloats(kcMax, ncMax));
+        float[] packedB = sharedB != null ? sharedB : s.b(roundUp(ncMax, NR) * kcMax);
+        float[] stage = sharedB != null ? null : s.stage(Packing.stageFloats(kcMax, ncMax));
+        int bAt = 0; // where the current block of B starts in packedB
         int width = Math.min(roundUp(ncMax, NR), STRIP);
         float[] strip = s.strip(roundUp(mcMax, MR) * width);
         // The kernel only adds to C or overwrites it: other betas scale C first. Alpha goes into the packed A.
@@ -282,7 +324,7 @@ public final class VectorGemm implements Gemm {
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
                 boolean accumulate = pc > 0 || !overwrite;
-                Packing.packB(o, pc, kc, jc, nc, packedB, stage);
+                if (sharedB == null) Packing.packB(o, pc, kc, jc, nc, packedB, stage);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     Packing.packA(o, ic, mc, pc, kc, packedA);
@@ -291,7 +333,7 @@ public final class VectorGemm implements Gemm {
                     for (int jw = 0; jw < nc; jw += width) {
                         int cols = Math.min(width, nc - jw);
                         for (int jr = jw; jr < jw + cols; jr += NR) {
-                            int bPanel = (jr / NR) * kc * NR;
+                            int bPanel = bAt + (jr / NR) * kc * NR;
                             for (int ir = 0; ir < mc; ir += MR)
                                 MicroKernel.kernel(packedA, (ir / MR) * la.panel(), la.step(), la.row(), packedB, bPanel, kc,
                                         strip, ir * width + jr - jw, width, accumulate ? null : o.bias(), jc + jr);
@@ -301,6 +343,7 @@ public final class VectorGemm implements Gemm {
                         if (o.then() != null && pc + kc >= o.k()) o.then().apply(o.c(), corner, mc, cols, o.ldc());
                     }
                 }
+                if (sharedB != null) bAt += roundUp(nc, NR) * kc;
             }
         }
     }
@@ -321,11 +364,13 @@ public final class VectorGemm implements Gemm {
     }
     /**
      * One thread's packing buffers, grown to the largest blocks this thread has packed (at most MC x KC and
-     * KC x NC) and then reused; collected with the thread.
+     * KC x NC, and B shared by its row parts) and then reused; collected with the thread.
      */
     private static final class Scratch {
         private final float[] row = new float[STRIP];
-        private float[] a = new float[0], b = new float[0], stage = new float[0], strip = new float[0];
+        private float[] a = new float[0], b = new float[0], stage = new float[0], strip = new float[0], shared = new float[0];
+
+        float[] shared(int floats) { return shared = Grow.floats(shared, floats); }
 
         float[] strip(int floats) { return strip = Grow.floats(strip, floats); }
         float[] a(int floats) { return a = Grow.floats(a, floats); }

@@ -123,6 +123,28 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * Row parts read one packed copy of B (VectorGemm.sharingB), its (jc, pc) blocks one after another: k in two blocks
+     * and n with a ragged micro-panel against the scalar oracle, each storage order; and n past one block of columns
+     * (two jc blocks, B just under the shared limit) with the bits of one thread, which packs its own blocks.
+     */
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false,false", "false,true", "true,false", "true,true"})
+    void rowPartsShareOnePackedB(boolean transA, boolean transB) {
+        GemmCheck.check(new GemmCheck.Case(transA, transB, 800, 100, 600, 1f, 0.5f, 91, false), false, POOLED, THREE_WAY);
+        int m = 1200, n = VectorGemm.NC + 28, k = 600;
+        org.junit.jupiter.api.Assertions.assertTrue((long) (n + MicroKernel.NR) * k <= VectorGemm.SHARED_B_FLOATS, "B is shared");
+        java.util.Random rnd = new java.util.Random(92);
+        Arena arena = Arena.ofAuto();
+        MemorySegment a = arena.allocate(4L * m * k), b = arena.allocate(4L * k * n), c1 = arena.allocate(4L * m * n), c3 = arena.allocate(4L * m * n);
+        for (long i = 0; i < a.byteSize() / 4; i++) a.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+        for (long i = 0; i < b.byteSize() / 4; i++) b.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        SERIAL.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c1, 0, n);
+        THREE_WAY.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c3, 0, n);
+        org.junit.jupiter.api.Assertions.assertEquals(-1L, c1.mismatch(c3), "bits differ between 1 and 3 threads");
+    }
+
     @Test
     void sumsDoNotDependOnTheThreadCount() {
         for (int[] s : new int[][] {{37, 29, 6500}, {207, 207, 207}}) {
