@@ -311,10 +311,13 @@ final class CpuNormalizations {
             LayerNormRows.widen(s.fpart, k * rows * FL, s.part, k * stat);
             LayerNormRows.fold(s.part, k * stat, s.sums, k * rows);
         }
+        LayerNormRows.rstd(s, 0, c, eps);
         for (int r = 0; r < rows; r++) {
             long row = base + (long) r * c;
-            gradOutputRow(xs, ws, gs, as, os, row, c, eps, s.hi[r], s.lo[r], s.sums[r], s.sums[rows + r], s.sums[2 * rows + r]);
-            if (partial != null) paramGradAdd(xs, gs, row, c, s.hi[r], s.lo[r], (float) (1.0 / Math.sqrt(s.sums[r] / c + eps)), partial, pat);
+            double rstd = s.rstdD[r];
+            gradOutputRow(xs, ws, gs, as, os, row, c, s.hi[r], s.lo[r], (float) rstd, (float) (s.sums[rows + r] / c),
+                    (float) (rstd * rstd * s.sums[2 * rows + r] / c));
+            if (partial != null) paramGradAdd(xs, gs, row, c, s.hi[r], s.lo[r], s.rstd[r], partial, pat);
         }
     }
 
@@ -340,16 +343,18 @@ final class CpuNormalizations {
             sum1 += gh;
             sum2 += (double) gh * d;
         }
-        gradOutputRow(xs, ws, gs, as, os, base, c, eps, hi, lo, var, sum1, sum2);
-        if (partial != null) paramGradAdd(xs, gs, base, c, hi, lo, (float) (1.0 / Math.sqrt(var / c + eps)), partial, at);
+        double rstd = 1.0 / Math.sqrt(var / c + eps);
+        gradOutputRow(xs, ws, gs, as, os, base, c, hi, lo, (float) rstd, (float) (sum1 / c), (float) (rstd * rstd * sum2 / c));
+        if (partial != null) paramGradAdd(xs, gs, base, c, hi, lo, (float) rstd, partial, at);
     }
 
-    /** The input gradient of one row from its sums of d^2, g w and g w d (d = x - hi - lo). */
+    /**
+     * The input gradient of one row, rstd (gh - m1 - d k) with d = x - hi - lo, from its statistics: r = rstd,
+     * m1 = the mean of g w, k = rstd^2 times the mean of g w d (the cancelling terms are combined before the possibly
+     * large rstd scales them).
+     */
     private static void gradOutputRow(MemorySegment xs, MemorySegment ws, MemorySegment gs, MemorySegment as, MemorySegment os,
-                                      long base, int c, double eps, float hi, float lo, double var, double sum1, double sum2) {
-        double rstd = 1.0 / Math.sqrt(var / c + eps);
-        // rstd (gh - m1 - d k), k = rstd m2: the cancelling terms are combined before the (possibly large) rstd scales them
-        float r = (float) rstd, m1 = (float) (sum1 / c), k = (float) (rstd * rstd * sum2 / c);
+                                      long base, int c, float hi, float lo, float r, float m1, float k) {
         FloatVector vhi = FloatVector.broadcast(F, hi), vlo = FloatVector.broadcast(F, lo);
         FloatVector vr = FloatVector.broadcast(F, r), vm1 = FloatVector.broadcast(F, m1), vk = FloatVector.broadcast(F, -k);
         int j;

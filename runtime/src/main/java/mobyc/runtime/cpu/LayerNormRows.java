@@ -12,6 +12,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The row sums of layer_norm and its gradients {@value #ROWS} rows at a time. Folding one row's vector of partial
@@ -43,6 +44,7 @@ final class LayerNormRows {
         /** Float partial-sum vectors of the rows (up to three statistics), before {@link #widen}. */
         final float[] fpart = new float[3 * ROWS * FL];
         final float[] hi = new float[ROWS], lo = new float[ROWS], rstd = new float[ROWS];
+        final double[] rstdD = new double[ROWS];
     }
 
     static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -63,11 +65,24 @@ final class LayerNormRows {
             a0.add(a1).intoArray(s.part, r * ROWS);
         }
         fold(s.part, 0, s.sums, 0);
-        for (int r = 0; r < ROWS; r++) {
-            double mean = s.sums[r] / c;
-            s.hi[r] = (float) mean;
-            s.lo[r] = (float) (mean - s.hi[r]);
-        }
+        // the rows' (float) (sum / c) and (float) (mean - hi), lane by lane: the same IEEE operations as row by row
+        DoubleVector mean = DoubleVector.fromArray(D, s.sums, 0).div(c);
+        FloatVector hi = (FloatVector) mean.convertShape(VectorOperators.D2F, F8, 0);
+        hi.intoArray(s.hi, 0);
+        ((FloatVector) mean.sub(hi.convertShape(VectorOperators.F2D, D, 0)).convertShape(VectorOperators.D2F, F8, 0)).intoArray(s.lo, 0);
+    }
+
+    /** Floats of 256 bits: the {@value #ROWS} rows' float statistics, one lane each (used only where {@link #fits}). */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    /**
+     * s.rstd[r] = (float) (1 / sqrt(sums[at + r] / c + eps)) for the {@value #ROWS} rows, in double lanes (correctly
+     * rounded division and square root: the bits of the scalar expression); also kept in double in {@code s.rstdD}.
+     */
+    static void rstd(Scratch s, int at, int c, double eps) {
+        DoubleVector r = DoubleVector.broadcast(D, 1.0).div(DoubleVector.fromArray(D, s.sums, at).div(c).add(eps).sqrt());
+        r.intoArray(s.rstdD, 0);
+        ((FloatVector) r.convertShape(VectorOperators.D2F, F8, 0)).intoArray(s.rstd, 0);
     }
 
     /** Means (as {@link #means}) and 1 / sqrt(var + eps) of each row, var from float lanes of d^2 summed in double. */
@@ -84,7 +99,7 @@ final class LayerNormRows {
         }
         widen(s.fpart, 0, s.part, 0);
         fold(s.part, 0, s.sums, 0);
-        for (int r = 0; r < ROWS; r++) s.rstd[r] = (float) (1.0 / Math.sqrt(s.sums[r] / c + eps));
+        rstd(s, 0, c, eps);
     }
 
     /**
