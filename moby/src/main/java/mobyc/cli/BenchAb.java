@@ -18,7 +18,11 @@ import picocli.CommandLine.Spec;
  * the median of the ratios B/A of adjacent pairs, with how many pairs B won. For comparing a change to a program
  * (or, by copies of the library, to the library) on a noisy machine, where two separate runs can differ by a third.
  * {@code --b-fuse-skip PASS[,PASS]} compiles B with those graph passes off ({@code -Dmobyc.fuse.skip} for B alone):
- * A and B may then be the same file, and the ratio is what the passes are worth.
+ * A and B may then be the same file, and the ratio is what the passes are worth. {@code --a-property KEY=VALUE} and
+ * {@code --b-property KEY=VALUE} set system properties while that side compiles and while each of its steps runs
+ * (restored after each): a knob the library reads at call time, such as {@code mobyc.team} (read at every run), is
+ * then measured against itself in one process. A knob read once, when its class loads, takes the value of whichever
+ * side loads it first: compare those in separate processes.
  */
 @Command(name = "ab", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compare two MoBY training steps (the last module of each file) stepped in turn in one process: A B A B ...")
@@ -33,6 +37,12 @@ final class BenchAb implements Callable<Integer> {
     @Option(names = "--b-fuse-skip", paramLabel = "PASS[,PASS]", split = ",",
             description = "Compile B with these graph passes off, by the names -Dmobyc.fuse.skip takes (an unknown one is refused with the list).")
     java.util.List<String> bSkip = java.util.List.of();
+    @Option(names = "--a-property", paramLabel = "KEY=VALUE",
+            description = "A system property set while A compiles and while each of A's steps runs (repeatable).")
+    java.util.List<String> aProperties = java.util.List.of();
+    @Option(names = "--b-property", paramLabel = "KEY=VALUE",
+            description = "A system property set while B compiles and while each of B's steps runs (repeatable).")
+    java.util.List<String> bProperties = java.util.List.of();
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() {
@@ -42,18 +52,31 @@ final class BenchAb implements Callable<Integer> {
         java.util.List<String> known = Pipeline.passNames();
         for (String pass : bSkip)
             if (!known.contains(pass)) throw new UserError("--b-fuse-skip: no pass '" + pass + "'; the passes: " + String.join(", ", known));
-        StepProgram[] p = {StepProgram.compile(a, batch, backend, err), Pipeline.withSkipped(bSkip, () -> StepProgram.compile(b, batch, backend, err))};
-        for (int i = 0; i < 2; i++)
+        Properties[] props = {Properties.parse("--a-property", aProperties), Properties.parse("--b-property", bProperties)};
+        StepProgram[] p = {props[0].with(() -> StepProgram.compile(a, batch, backend, err)),
+                props[1].with(() -> Pipeline.withSkipped(bSkip, () -> StepProgram.compile(b, batch, backend, err)))};
+        for (int i = 0; i < 2; i++) {
+            java.util.List<String> notes = new java.util.ArrayList<>();
+            if (i == 1 && !bSkip.isEmpty()) notes.add("passes off: " + String.join(", ", bSkip));
+            if (!props[i].isEmpty()) notes.add("properties: " + props[i]);
             out.printf(Locale.ROOT, "%s = %s: %,d parameters, %.1f GFLOP per step (analytic), compiled in %.2f s%n",
-                    i == 0 ? "A" : "B" + (bSkip.isEmpty() ? "" : " (passes off: " + String.join(", ", bSkip) + ")"), p[i].file, p[i].parameters, p[i].flops / 1e9, p[i].compileSeconds);
+                    (i == 0 ? "A" : "B") + (notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")"), p[i].file, p[i].parameters,
+                    p[i].flops / 1e9, p[i].compileSeconds);
+        }
         out.flush();
         long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         int warmed = 0;
         for (; warmed < warmup || System.nanoTime() < warmupEnd; warmed++)
-            for (StepProgram q : p) q.step(warmed, null);
+            for (int i = 0; i < 2; i++) {
+                int w = warmed, side = i;
+                props[i].with(() -> p[side].step(w, null));
+            }
         double[][] t = new double[2][steps];
         for (int s = 0; s < steps; s++)
-            for (int i = 0; i < 2; i++) t[i][s] = p[i].step(warmed + s, null);
+            for (int i = 0; i < 2; i++) {
+                int at = warmed + s, side = i;
+                t[i][s] = props[i].with(() -> p[side].step(at, null));
+            }
         double[] ratio = new double[steps];
         int bWins = 0;
         for (int s = 0; s < steps; s++) {

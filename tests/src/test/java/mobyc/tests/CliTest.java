@@ -113,6 +113,30 @@ class CliTest {
         assertTrue(unknown.err().contains("--b-fuse-skip: no pass 'fusion'; the passes: patchify, attention, windows, identities,"), unknown::toString);
     }
 
+    /**
+     * Per-side system properties: set while that side compiles and steps, restored afterwards. B's backend by
+     * {@code mobyc.backend} shows that B's compile sees B's property and A's does not; a malformed entry is refused.
+     */
+    @Test
+    void benchAbSetsEachSidesPropertiesAroundItsWork() {
+        String tiny = Golden.repo("tests/src/test/resources/moby_tiny.moby").toString();
+        Cli r = Cli.run("bench", "ab", tiny, tiny, "--batch", "4", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--a-property", "mobyc.team=false", "--b-property", "mobyc.backend=interp", "--b-fuse-skip", "activations");
+        assertEquals(0, r.status(), r::toString);
+        assertTrue(r.out().contains("A (properties: mobyc.team=false) = " + tiny + ": ")
+                && r.out().contains("B (passes off: activations; properties: mobyc.backend=interp) = " + tiny + ": "), r::toString);
+        assertEquals(null, System.getProperty("mobyc.team"), "A's property restored");
+        assertEquals(null, System.getProperty("mobyc.backend"), "B's property restored");
+        Cli noBackend = Cli.run("bench", "ab", tiny, tiny, "--batch", "4", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--b-property", "mobyc.backend=nosuch");
+        assertEquals(1, noBackend.status(), noBackend::toString);
+        assertTrue(noBackend.err().contains("nosuch"), noBackend::toString);
+        assertEquals(null, System.getProperty("mobyc.backend"), "restored after B's compile failed");
+        Cli bad = Cli.run("bench", "ab", tiny, tiny, "--b-property", "novalue");
+        assertEquals(1, bad.status(), bad::toString);
+        assertTrue(bad.err().contains("--b-property takes KEY=VALUE, got 'novalue'"), bad::toString);
+    }
+
     @Test
     void compileEmitsReadableIr() {
         Cli r = Cli.run("compile", MLP, "--emit", "ir");
