@@ -147,7 +147,17 @@ public final class VectorGemm implements Gemm {
         }
         List<Part> parts = split(o, threads);
         if (parts.size() == 1) rectangle(o, 0, m, 0, n);
-        else runAll(sharingB(o, parts), threads);
+        else runAll(sharingB(o, parts, ownScratch()), threads);
+    }
+
+    /**
+     * Whether the calling thread may pack a shared B into its own scratch: not when it is a worker of this GEMM's pool
+     * that will wait on the parts by ForkJoin's join (runAll's pool path), which may run another of the pool's tasks,
+     * another product, on this thread meanwhile.
+     */
+    private boolean ownScratch() {
+        boolean poolPath = pool != CpuPool.pool() || Team.mode() == Team.Mode.POOL;
+        return !(poolPath && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool);
     }
 
     /**
@@ -155,13 +165,14 @@ public final class VectorGemm implements Gemm {
      * {@link #SHARED_B_FLOATS}, the calling thread packs it once and every part reads that copy. Row parts number up
      * to 8 per thread, so a forward Linear's weight was otherwise packed (and, stored transposed, transposed) 16 times.
      */
-    private static List<Part> sharingB(Operands o, List<Part> parts) {
+    private static List<Part> sharingB(Operands o, List<Part> parts, boolean ownScratch) {
         for (Part p : parts) if (p.j0 != 0 || p.j1 != o.n()) return parts;
         if ((long) roundUp(o.n(), NR) * o.k() > SHARED_B_FLOATS) return parts;
         Scratch s = SCRATCH.get();
         int floats = 0;
         for (int jc = 0; jc < o.n(); jc += NC) floats += roundUp(Math.min(NC, o.n() - jc), NR) * o.k();
-        float[] packed = s.shared(floats); // this thread's: the parts are done before it packs the next product's
+        // this thread's scratch (the parts are done before it packs the next product's), or a fresh array (ownScratch)
+        float[] packed = ownScratch ? s.shared(floats) : new float[floats];
         float[] stage = s.stage(Packing.stageFloats(Math.min(KC, o.k()), Math.min(NC, o.n())));
         int at = 0;
         for (int jc = 0; jc < o.n(); jc += NC) {

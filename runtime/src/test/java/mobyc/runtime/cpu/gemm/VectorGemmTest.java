@@ -145,6 +145,41 @@ class VectorGemmTest {
         org.junit.jupiter.api.Assertions.assertEquals(-1L, c1.mismatch(c3), "bits differ between 1 and 3 threads");
     }
 
+    /**
+     * Products called from the GEMM's own pool's tasks (a batch of products, each split into row parts that the
+     * waiting worker's join may interleave with another product of the batch): each keeps its own packed B, so every
+     * result has the bits of the product computed alone on one thread.
+     */
+    @Test
+    void productsCalledFromThePoolsOwnTasksKeepTheirOwnPackedB() {
+        int m = 800, n = 100, k = 200, count = 12;
+        java.util.Random rnd = new java.util.Random(93);
+        Arena arena = Arena.ofAuto();
+        MemorySegment a = arena.allocate(4L * m * k);
+        for (long i = 0; i < a.byteSize() / 4; i++) a.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+        MemorySegment[] b = new MemorySegment[count], c = new MemorySegment[count], want = new MemorySegment[count];
+        for (int q = 0; q < count; q++) {
+            b[q] = arena.allocate(4L * n * k);
+            for (long i = 0; i < b[q].byteSize() / 4; i++) b[q].setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            c[q] = arena.allocate(4L * m * n);
+            want[q] = arena.allocate(4L * m * n);
+            SERIAL.sgemm(false, true, m, n, k, 1f, a, 0, k, b[q], 0, k, 0f, want[q], 0, n);
+        }
+        for (int round = 0; round < 20; round++) {
+            java.util.List<java.util.concurrent.Callable<Void>> batch = new java.util.ArrayList<>();
+            for (int q = 0; q < count; q++) {
+                int at = q;
+                batch.add(() -> {
+                    THREE_WAY.sgemm(false, true, m, n, k, 1f, a, 0, k, b[at], 0, k, 0f, c[at], 0, n);
+                    return null;
+                });
+            }
+            THREE.submit(() -> java.util.concurrent.ForkJoinTask.invokeAll(batch.stream().map(java.util.concurrent.ForkJoinTask::adapt).toList())).join();
+            for (int q = 0; q < count; q++)
+                org.junit.jupiter.api.Assertions.assertEquals(-1L, want[q].mismatch(c[q]), "round " + round + ", product " + q);
+        }
+    }
+
     @Test
     void sumsDoNotDependOnTheThreadCount() {
         for (int[] s : new int[][] {{37, 29, 6500}, {207, 207, 207}}) {
