@@ -48,6 +48,7 @@ public final class Pipeline {
         passes.add(new Pass("fuse-elementwise", ElementwiseFusion::run));
         passes.add(new Pass("multi-tensor", MultiTensorFusion::run));
         passes.add(new Pass("norm-grad-order", NormGradOrder::run));
+        passes.add(new Pass("bias-grad-order", BiasGradOrder::run));
         return passes;
     }
 

@@ -37,6 +37,6 @@ class PipelineTest {
     @Test
     void passNamesListFrontEndThenBackendPassesInOrder() {
         assertEquals(List.of("patchify", "attention", "windows", "identities", "fold-transposes", "epilogues", "activations", "gelu-pairs",
-                "fuse-elementwise", "multi-tensor", "norm-grad-order"), Pipeline.passNames());
+                "fuse-elementwise", "multi-tensor", "norm-grad-order", "bias-grad-order"), Pipeline.passNames());
     }
 }

@@ -97,6 +97,18 @@ final class CpuContractions {
         });
     }
 
+    /**
+     * A weight's gradient {@code out = a^T b} (a [k, m], b [k, n], rank 2, no epilogue) and the sums of a over its rows
+     * into {@code sums} (m floats): its bias's gradient, from the same reads of a ({@link Gemm#sgemmColumnSums}).
+     */
+    static void matmulWithSums(Gemm gemm, Op.MatMul op, Tensor a, Tensor b, Tensor out, MemorySegment sums) {
+        long[] as = a.shape(), bs = b.shape();
+        if (!op.transA() || op.transB() || op.activation() != Op.Activation.NONE || as.length != 2 || bs.length != 2 || as[0] != bs[0])
+            throw new IllegalArgumentException("column sums beside " + op + " of " + Arrays.toString(as) + " and " + Arrays.toString(bs));
+        int k = Math.toIntExact(as[0]), m = Math.toIntExact(as[1]), n = Math.toIntExact(bs[1]);
+        gemm.sgemmColumnSums(m, n, k, a.segment(), 0, m, b.segment(), 0, n, out.segment(), 0, n, sums, 0);
+    }
+
     /** One product into C (leading dimension n): with the bias row added, or C = product + beta C; then the epilogue. */
     private static void product(Gemm gemm, boolean ta, boolean tb, int m, int n, int k, MemorySegment a, long aOff, int lda,
                                 MemorySegment b, long bOff, int ldb, MemorySegment bias, float beta, Gemm.Epilogue then,

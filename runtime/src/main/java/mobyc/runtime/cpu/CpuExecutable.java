@@ -45,9 +45,11 @@ final class CpuExecutable implements Executable {
     private final int[] pair;
     /** Per kernel: its layer_norm_grad / layer_norm_param_grad partner ({@link CpuKernels#layerNormPairs}), or -1. */
     private final int[] normPair;
+    /** Per kernel: its weight-gradient matmul / bias-gradient reduce_sum partner ({@link CpuKernels#biasGradPairs}), or -1. */
+    private final int[] biasPair;
     /** Per kernel: its output is written by the kernel before it, a gelu matmul with this dgelu sibling ({@link Siblings}). */
     private final boolean[] sibling;
-    /** Bias (parameter) gradients an attention_grad (layer_norm_grad) computed for its partner, by its index. */
+    /** Bias (parameter) gradients an attention_grad (layer_norm_grad, weight-gradient matmul) computed for its partner, by its index. */
     private final Map<Integer, MemorySegment> carried = new HashMap<>();
     private final Set<Integer> outputs = new HashSet<>();
     /** Plans by bound sizes. */
@@ -73,6 +75,7 @@ final class CpuExecutable implements Executable {
         }
         this.pair = CpuKernels.attentionPairs(list, scalar);
         this.normPair = CpuKernels.layerNormPairs(list, scalar);
+        this.biasPair = CpuKernels.biasGradPairs(program, scalar);
         this.sibling = Siblings.withPrevious(program);
         for (int k = 1; k < list.size(); k++) sibling[k] &= !scalar[k] && !scalar[k - 1];
         outputs.addAll(program.outputs().values());
@@ -101,6 +104,13 @@ final class CpuExecutable implements Executable {
     int siblingCount() {
         int n = 0;
         for (boolean s : sibling) if (s) n++;
+        return n;
+    }
+
+    /** How many weight gradients compute their bias's gradient too ({@link CpuKernels#biasGradPairs}). */
+    int biasGradPairCount() {
+        int n = 0;
+        for (int k = 0; k < biasPair.length; k++) if (biasPair[k] > k) n++;
         return n;
     }
 
@@ -164,6 +174,8 @@ final class CpuExecutable implements Executable {
             else if (pair[k] > k) kernels.attentionGrads((Op.AttentionGrad) kernel.op(), in, out, carry(k, list.get(pair[k]), bindings));
             else if (pair[k] >= 0) MemorySegment.copy(carried.get(pair[k]), 0, out.segment(), 0, out.segment().byteSize());
             else if (normPair[k] >= 0) layerNormPair(k, kernel, in, out, bindings);
+            else if (biasPair[k] > k) kernels.matmulWithSums((Op.MatMul) kernel.op(), in, out, carry(k, list.get(biasPair[k]), bindings));
+            else if (biasPair[k] >= 0) MemorySegment.copy(carried.get(biasPair[k]), 0, out.segment(), 0, out.segment().byteSize());
             else if (k + 1 < list.size() && sibling[k + 1]) {
                 int d = list.get(k + 1).output();
                 Program.Buffer db = program.buffer(d);

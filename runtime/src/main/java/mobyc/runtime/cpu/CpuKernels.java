@@ -2,7 +2,9 @@ package mobyc.runtime.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Op;
 import mobyc.compiler.lower.Program;
@@ -106,6 +108,51 @@ final class CpuKernels {
         }
         return pair;
     }
+
+    /**
+     * Pairs each float reduce_sum over every axis but the last (a bias's gradient) with an earlier transA matmul
+     * without epilogue whose left operand is the same tensor, or a reshape of it to [rows, last] (the weight's
+     * gradient; the bias-grad-order pass puts them in that order): {@code pair[k]} is the partner's index, or -1.
+     * The matmul then adds up its left operand's columns as it packs them, carried to the reduce_sum.
+     */
+    static int[] biasGradPairs(Program program, boolean[] scalar) {
+        List<Program.Kernel> kernels = program.kernels();
+        int[] pair = new int[kernels.size()];
+        Arrays.fill(pair, -1);
+        Map<Integer, Integer> reshapeOf = new HashMap<>(); // a reshape's output buffer -> its input buffer
+        for (Program.Kernel k : kernels) if (k.op() instanceof Op.Reshape) reshapeOf.put(k.output(), k.inputs().getFirst());
+        for (int k = 0; k < kernels.size(); k++) {
+            Program.Kernel r = kernels.get(k);
+            if (scalar[k] || !(r.op() instanceof Op.Reduce red) || red.fn() != Op.ReduceFn.SUM || !sumsAllButLast(red, program.buffer(r.inputs().getFirst())))
+                continue;
+            int y = r.inputs().getFirst();
+            for (int j = k - 1; j >= 0; j--) {
+                Program.Kernel mm = kernels.get(j);
+                if (scalar[j] || pair[j] >= 0 || !(mm.op() instanceof Op.MatMul op) || !op.transA() || op.transB()
+                        || op.activation() != Op.Activation.NONE || mm.inputs().size() != 2) continue;
+                int a = mm.inputs().getFirst();
+                Program.Buffer ab = program.buffer(a), yb = program.buffer(y);
+                if ((a == y || reshapeOf.getOrDefault(a, -1) == y) && ab.shape().rank() == 2 && program.buffer(mm.inputs().get(1)).shape().rank() == 2
+                        && ab.shape().dim(1).equals(yb.shape().dim(yb.shape().rank() - 1))) {
+                    pair[j] = k;
+                    pair[k] = j;
+                    break;
+                }
+            }
+        }
+        return pair;
+    }
+
+    /** Whether the reduction sums a float tensor of rank 2 or more over every axis but the last. */
+    private static boolean sumsAllButLast(Op.Reduce r, Program.Buffer in) {
+        int rank = in.shape().rank();
+        if (in.dtype() != DType.F32 || rank < 2 || r.axes().length != rank - 1) return false;
+        for (int i = 0; i < rank - 1; i++) if (r.axes()[i] != i) return false;
+        return true;
+    }
+
+    /** A weight's gradient and its bias's gradient, the left operand's column sums, into {@code sums} ({@link #biasGradPairs}). */
+    void matmulWithSums(Op.MatMul op, Tensor[] in, Tensor out, MemorySegment sums) { CpuContractions.matmulWithSums(gemm, op, in[0], in[1], out, sums); }
 
     /** A gelu matmul and its dgelu sibling ({@link mobyc.compiler.plan.Siblings}) from one GEMM: GELU into out, the derivative into {@code derivative}. */
     void geluPair(Op.MatMul op, Tensor[] in, Tensor out, Tensor derivative) { CpuContractions.matmul(gemm, op, in, out, derivative); }

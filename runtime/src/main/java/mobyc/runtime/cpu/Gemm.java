@@ -55,4 +55,19 @@ public interface Gemm {
         else sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
         then.apply(c, cOffset, m, n, ldc);
     }
+
+    /**
+     * {@code C = A^T B} (A stored k x m, B stored k x n, C overwritten) and the sums of A's columns over k:
+     * {@code sums[i] = sum_p A[p][i]}, accumulated in double, stored as floats from float index {@code sumsOffset}.
+     * A weight's gradient {@code dY^T X} and its bias's gradient, the sums of dY over the tokens, read the same dY:
+     * this default multiplies, then reads A again; a GEMM that adds A's blocks up as it packs them reads A once.
+     */
+    default void sgemmColumnSums(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+                                 MemorySegment c, long cOffset, int ldc, MemorySegment sums, long sumsOffset) {
+        sgemm(true, false, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc);
+        double[] acc = new double[m];
+        for (int p = 0; p < k; p++)
+            for (int i = 0; i < m; i++) acc[i] += a.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, aOffset + (long) p * lda + i);
+        for (int i = 0; i < m; i++) sums.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, sumsOffset + i, (float) acc[i]);
+    }
 }

@@ -168,6 +168,42 @@ class GemmPassesSemanticsTest {
     }
 
     /**
+     * A trained Linear's bias gradient comes from its weight gradient's GEMM: bias-grad-order puts reduce_sum(dy) after
+     * matmul(dy^T, x), the cpu executable pairs them (one GEMM adds dy's columns as it packs them), and cpu equals interp.
+     * Shapes: 3 x 40 rows (one block), 64 x 40 (row parts), 160 x 40 = 6400 (a weight gradient cut along k) with 24
+     * into 16 (computed as its transpose: the sums come from B) and 16 into 24.
+     */
+    @Test
+    void aBiasGradientFromItsWeightGradientsGemmComputesTheSameValues() {
+        for (int[] size : new int[][] {{3, 24, 16}, {64, 24, 16}, {160, 24, 16}, {160, 16, 24}}) {
+            int rows = size[0], width = size[1], out = size[2];
+            GraphBuilder b = new GraphBuilder("linear");
+            Node x = b.input("x", DType.F32, Shape.of(Dim.of(rows), Dim.of(40), Dim.of(width)));
+            Node w = b.param("w", DType.F32, Shape.of(out, width), new Init.Normal(0, 0.3));
+            Node c = b.param("c", DType.F32, Shape.of(out), new Init.Normal(0, 0.3));
+            Node y = b.add(b.matmul(x, b.permute(w, 1, 0)), c);
+            b.output("loss", b.reduce(Op.ReduceFn.MEAN, b.mul(y, b.unary(Op.UnaryFn.TANH, y)), new int[] {0, 1, 2}, false));
+            Graph g = Autodiff.differentiate(b.build(), "loss");
+            Graph ordered = mobyc.compiler.fuse.BiasGradOrder.run(Epilogues.run(MatMulFolding.run(g)));
+            List<Node> nodes = ordered.nodes();
+            int sum = -1, product = -1;
+            for (int i = 0; i < nodes.size(); i++) {
+                if (mobyc.compiler.fuse.BiasGradOrder.sumsAllButLast(nodes.get(i))) sum = i;
+                if (nodes.get(i).op() instanceof Op.MatMul m && m.transA()) product = i;
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(product >= 0 && sum > product, "the bias gradient after the weight gradient");
+            Map<String, Tensor> in = Map.of("x", Diff.randn(9, rows, 40, width));
+            assertSameValues(g, ordered, in, 6, 1e-5, 1e-7); // the bias folded into the forward product rounds once less
+            Executable paired = new CpuBackend(Gemms.best()).compile(Lower.lower(g));
+            org.junit.jupiter.api.Assertions.assertEquals(1, ((CpuExecutable) paired).biasGradPairCount(), "the bias gradient from the weight gradient's GEMM");
+            Map<String, Tensor> with = paired.run(in, ParameterStore.initialise(g, 6), new RunContext(1, 0));
+            Map<String, Tensor> without = mobyc.compiler.fuse.Pipeline.withSkipped(List.of("bias-grad-order"), () ->
+                    new CpuBackend(Gemms.best()).compile(Lower.lower(g)).run(in, ParameterStore.initialise(g, 6), new RunContext(1, 0)));
+            for (String name : with.keySet()) Diff.assertClose("rows " + rows + " " + name, without.get(name), with.get(name), 1e-6, 1e-7);
+        }
+    }
+
+    /**
      * Skip connections after a Linear, plain and through a per-sample scale (stochastic depth), as the activations
      * pass folds them into the GEMM's epilogue: for [rows, 40, width] inputs split over threads by rows (64), small
      * (3), and a long k (width 4096 into 16: the product is cut along k, so the epilogue runs once over all of C). interp with the

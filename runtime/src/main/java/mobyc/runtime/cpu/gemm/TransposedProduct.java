@@ -39,7 +39,7 @@ final class TransposedProduct {
         int m = o.m(), n = o.n();
         MemorySegment t = BUFFERS.get().segment((long) m * n);
         return new Operands(true, false, n, m, o.k(), o.alpha(), o.b(), o.bOffset(), o.ldb(), o.a(), o.aOffset(), o.lda(),
-                0f, t, 0, m, null);
+                0f, t, 0, m, null, null, o.sums() == null ? null : new KSums(o.sums().acc(), !o.sums().ofB()));
     }
 
     /** C[i][j] = t[j][i]: the transposed product {@code t} (from {@link #transposed}) into o's C. */

@@ -116,6 +116,21 @@ public final class VectorGemm implements Gemm {
         run(new Operands(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, row, then));
     }
 
+    /** The sums of A's columns are added up from A's packed blocks ({@link KSums}): A is read once for both. */
+    @Override
+    public void sgemmColumnSums(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+                                MemorySegment c, long cOffset, int ldc, MemorySegment sums, long sumsOffset) {
+        GemmArgs.check(true, false, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        if (n == 0 || k == 0) { // no blocks to add up
+            Gemm.super.sgemmColumnSums(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, sums, sumsOffset);
+            return;
+        }
+        if (m == 0) return;
+        KSums s = new KSums(new double[m], false);
+        run(new Operands(true, false, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, 0f, c, cOffset, ldc, null, null, s));
+        for (int i = 0; i < m; i++) sums.setAtIndex(F, sumsOffset + i, (float) s.acc()[i]);
+    }
+
     private void run(Operands o) {
         if (TransposedProduct.pays(o)) {
             Operands t = TransposedProduct.transposed(o);
@@ -180,6 +195,7 @@ public final class VectorGemm implements Gemm {
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
                 Packing.packB(o, pc, kc, jc, nc, packed, at, stage);
+                if (o.sums() != null && o.sums().ofB()) o.sums().addPanels(packed, at, kc, nc, jc);
                 at += roundUp(nc, NR) * kc;
             }
         }
@@ -230,18 +246,21 @@ public final class VectorGemm implements Gemm {
             holder[0] = Arena.ofAuto().allocate((slices - 1) * cells * Float.BYTES, 64);
         MemorySegment partial = holder[0];
         List<Part> parts = new ArrayList<>(slices);
+        KSums[] sums = new KSums[slices]; // slice 0 adds into the product's own, the others each into fresh ones
         for (int s = 0; s < slices; s++) {
+            sums[s] = o.sums() == null || s == 0 ? o.sums() : o.sums().fresh();
             int from = (int) ((long) k * s / slices), to = (int) ((long) k * (s + 1) / slices);
             long aAt = o.aOffset() + from * o.aColStride(), bAt = o.bOffset() + from * o.bRowStride();
             Operands slice = s == 0
                     ? new Operands(o.transA(), o.transB(), m, n, to - from, o.alpha(), o.a(), aAt, o.lda(), o.b(), bAt, o.ldb(),
-                            o.beta(), o.c(), o.cOffset(), o.ldc(), o.bias())
+                            o.beta(), o.c(), o.cOffset(), o.ldc(), o.bias(), null, sums[s])
                     : new Operands(o.transA(), o.transB(), m, n, to - from, o.alpha(), o.a(), aAt, o.lda(), o.b(), bAt, o.ldb(),
-                            0f, partial, (s - 1) * cells, n, null);
+                            0f, partial, (s - 1) * cells, n, null, null, sums[s]);
             parts.add(new Part(slice, 0, m, 0, n));
         }
         if (threads == 1) parts.forEach(Part::compute);
         else runAll(parts, threads);
+        for (int s = 1; s < slices && o.sums() != null; s++) o.sums().addAll(sums[s]);
         float[] row = new float[n], add = new float[n];
         for (int i = 0; i < m; i++) {
             long at = (o.cOffset() + (long) i * o.ldc()) * Float.BYTES;
@@ -335,10 +354,14 @@ public final class VectorGemm implements Gemm {
             for (int pc = 0; pc < o.k(); pc += KC) {
                 int kc = Math.min(KC, o.k() - pc);
                 boolean accumulate = pc > 0 || !overwrite;
-                if (sharedB == null) Packing.packB(o, pc, kc, jc, nc, packedB, stage);
+                if (sharedB == null) {
+                    Packing.packB(o, pc, kc, jc, nc, packedB, stage);
+                    if (o.sums() != null && o.sums().ofB() && i0 == 0) o.sums().addPanels(packedB, 0, kc, nc, jc);
+                }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     Packing.packA(o, ic, mc, pc, kc, packedA);
+                    if (o.sums() != null && !o.sums().ofB() && j0 == 0 && jc == j0) o.sums().addRuns(packedA, kc, mc, ic);
                     Packing.ALayout la = Packing.aLayout(o, mc, kc);
                     // Strips of up to STRIP columns: every tile of a strip, then the strip into C, a row at a time.
                     for (int jw = 0; jw < nc; jw += width) {

@@ -180,6 +180,47 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * A weight's gradient with its bias's (sgemmColumnSums): C has sgemm's bits, and the sums of A's columns equal a
+     * double sum within float rounding and are the same bits on 1 and 3 threads. Shapes: one block (small), row parts,
+     * parts split along n (k short, wide), cut along k (m > n, 3 slices), its transpose (m &lt; n, k long: the sums come
+     * from B's panels), a shared B, and n = 0 and k = 0 (nothing to pack: the sums alone).
+     */
+    @Test
+    void columnSumsBesideTheProductAreASums() {
+        int[][] shapes = {{5, 7, 9}, {800, 100, 300}, {64, 4000, 40}, {100, 30, 6500}, {48, 192, 8192}, {19, 100, 4100}, {7, 0, 33}, {7, 5, 0}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2], ld = Math.max(1, n);
+            java.util.Random rnd = new java.util.Random(m + 31L * k);
+            Arena arena = Arena.ofAuto();
+            MemorySegment a = arena.allocate(4L * Math.max(1, k * m)), b = arena.allocate(4L * Math.max(1, k * n));
+            for (long i = 0; i < (long) k * m; i++) a.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.3f);
+            for (long i = 0; i < (long) k * n; i++) b.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            MemorySegment want = arena.allocate(4L * Math.max(1, m * n));
+            SERIAL.sgemm(true, false, m, n, k, 1f, a, 0, m, b, 0, ld, 0f, want, 0, ld);
+            MemorySegment first = null;
+            for (Gemm g : new Gemm[] {SERIAL, THREE_WAY, POOLED}) {
+                MemorySegment c = arena.allocate(4L * Math.max(1, m * n)), sums = arena.allocate(4L * (m + 2));
+                sums.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, m + 1, 42f);
+                g.sgemmColumnSums(m, n, k, a, 0, m, b, 0, ld, c, 0, ld, sums, 1);
+                org.junit.jupiter.api.Assertions.assertEquals(-1L, want.mismatch(c), "C of " + java.util.Arrays.toString(s));
+                for (int i = 0; i < m; i++) {
+                    double exact = 0, mag = 0;
+                    for (int p = 0; p < k; p++) {
+                        float v = a.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) p * m + i);
+                        exact += v;
+                        mag += Math.abs(v);
+                    }
+                    float got = sums.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 1 + i);
+                    org.junit.jupiter.api.Assertions.assertEquals(exact, got, 1e-6 * mag + Math.ulp((float) exact), "sum " + i + " of " + java.util.Arrays.toString(s));
+                }
+                org.junit.jupiter.api.Assertions.assertEquals(42f, sums.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, m + 1), "past the sums");
+                if (first == null) first = sums;
+                else org.junit.jupiter.api.Assertions.assertEquals(-1L, first.mismatch(sums), "sums differ between thread counts at " + java.util.Arrays.toString(s));
+            }
+        }
+    }
+
     @Test
     void sumsDoNotDependOnTheThreadCount() {
         for (int[] s : new int[][] {{37, 29, 6500}, {207, 207, 207}}) {
