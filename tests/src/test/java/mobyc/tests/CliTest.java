@@ -110,7 +110,7 @@ class CliTest {
         assertEquals(null, System.getProperty("mobyc.fuse.skip"), "B's compile only");
         Cli unknown = Cli.run("bench", "ab", tiny, tiny, "--b-fuse-skip", "fusion");
         assertEquals(1, unknown.status(), unknown::toString);
-        assertTrue(unknown.err().contains("--b-fuse-skip: no pass 'fusion'; the passes: patchify, attention, windows, identities,"), unknown::toString);
+        assertTrue(unknown.err().contains("--b-fuse-skip: no pass 'fusion'; the passes: patchify, attention, windows, cse, identities,"), unknown::toString);
     }
 
     /**

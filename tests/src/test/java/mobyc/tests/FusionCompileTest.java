@@ -42,7 +42,7 @@ class FusionCompileTest {
         Set<FusedKernel> kernels = new LinkedHashSet<>();
         long fusedNodes = 0;
         for (Node n : step.nodes()) if (n.op() instanceof Op.Fused f) { kernels.add(f.kernel()); fusedNodes++; }
-        assertTrue(fusedNodes > 100, "the step fuses its elementwise chains: " + fusedNodes);
+        assertTrue(fusedNodes > 60, "the step fuses its elementwise chains: " + fusedNodes); // 82 since cse: a repeated chain is one node
         KernelCompiler cold = new KernelCompiler(cache);
         cold.compileAll(kernels);
         long t2 = System.nanoTime();

@@ -40,6 +40,7 @@ public final class Pipeline {
     /** Passes a compiling backend (cpu) runs before lowering. */
     public static List<Pass> backendPasses() {
         List<Pass> passes = new ArrayList<>();
+        passes.add(new Pass("cse", CommonSubexpressions::run));
         passes.add(new Pass("identities", Identities::run));
         passes.add(new Pass("fold-transposes", MatMulFolding::run));
         passes.add(new Pass("epilogues", Epilogues::run));

@@ -36,7 +36,7 @@ class PipelineTest {
 
     @Test
     void passNamesListFrontEndThenBackendPassesInOrder() {
-        assertEquals(List.of("patchify", "attention", "windows", "identities", "fold-transposes", "epilogues", "activations", "gelu-pairs",
+        assertEquals(List.of("patchify", "attention", "windows", "cse", "identities", "fold-transposes", "epilogues", "activations", "gelu-pairs",
                 "fuse-elementwise", "multi-tensor", "norm-grad-order", "bias-grad-order"), Pipeline.passNames());
     }
 }
