@@ -17,8 +17,10 @@ import mobyc.compiler.ir.Shape;
  * (torchvision's, kept by the model for any size) are all of this kind at sizes that fit the window, and each was
  * a full copy of an activation, forward and backward. A permute that moves only axes of size 1 (Swin's window
  * partition when one window covers the stage: [B, 1, 4, 1, 4, C] by [0, 1, 3, 2, 4, 5]) keeps the elements in
- * their order: it becomes a reshape, which the backends run as a view. Preconditions: none. A node that is itself
- * a graph output or a state's new value stays (the program's outputs stay distinct buffers).
+ * their order: it becomes a reshape, which the backends run as a view. A stop_gradient is the identity once the graph
+ * is differentiated (the backend passes run after autodiff): of a parameter it was a copy of it each step (the EMA
+ * reads every online tensor through one). Preconditions: a differentiated graph (or one that will not be). A node
+ * that is itself a graph output or a state's new value stays (the program's outputs stay distinct buffers).
  */
 public final class Identities {
     private Identities() {}
@@ -44,6 +46,7 @@ public final class Identities {
         if (n.inputs().isEmpty() || !n.shape().equals(n.input(0).shape()) || n.dtype() != n.input(0).dtype()) return false;
         return switch (n.op()) {
             case Op.Slice s -> s.step() == 1; // same length with step 1: the whole axis
+            case Op.StopGradient s -> true; // the backend passes run on differentiated graphs: it has done its work
             case Op.Pad p -> allZero(p.before()) && allZero(p.after());
             case Op.Roll r -> wholeTurns(r, n.shape());
             case Op.Permute p -> {

@@ -69,6 +69,33 @@ class IdentitiesTest {
                 """, Verifier.verify(Identities.run(b.build())).toString());
     }
 
+    /**
+     * After autodiff a stop_gradient is the identity: the EMA's read of a parameter through one reads the parameter
+     * (no copy a step); one that is itself an output stays.
+     */
+    @Test
+    void aStopGradientReadsItsOperand() {
+        GraphBuilder b = new GraphBuilder("ema");
+        Node p = b.param("p", DType.F32, Shape.of(4), new mobyc.compiler.ir.Init.Normal(0, 1));
+        Node k = b.state("k", DType.F32, Shape.of(4), new mobyc.compiler.ir.Init.Copy("p"));
+        b.update("k", b.add(b.mul(k, b.constant(0.99, DType.F32)), b.mul(b.stopGradient(p), b.constant(0.01, DType.F32))));
+        b.output("detached", b.stopGradient(k));
+        assertEquals("""
+                graph ema {
+                  %0 = param p : f32[4] init normal(mean=0, std=1)
+                  %1 = state k : f32[4] init copy(p)
+                  %2 = const 0.99 : f32[]
+                  %3 = mul %1, %2 : f32[4]
+                  %4 = const 0.01 : f32[]
+                  %5 = mul %0, %4 : f32[4]
+                  %6 = add %3, %5 : f32[4]
+                  %7 = stop_gradient %1 : f32[4]
+                  output detached = %7
+                  update k := %6
+                }
+                """, Verifier.verify(Identities.run(b.build())).toString());
+    }
+
     @Test
     void aGraphWithNothingToRemoveIsReturnedAsItIs() {
         GraphBuilder b = new GraphBuilder("g");
