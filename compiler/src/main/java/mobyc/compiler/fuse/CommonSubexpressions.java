@@ -4,8 +4,10 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import mobyc.compiler.ir.DType;
 import mobyc.compiler.ir.Graph;
 import mobyc.compiler.ir.GraphBuilder;
@@ -19,7 +21,9 @@ import mobyc.compiler.ir.Shape;
  * function of seed, step, stream and element), so the graph computes the same values with fewer kernels. What a
  * training step repeats: BatchNorm's batch mean (its mean, and its variances' own), the unbiased variance's
  * (x - mean)^2, the same input patchified for the online and the target encoder. Sources (inputs, parameters,
- * state) stay as they are. Returns {@code g} itself when nothing repeats.
+ * state) stay as they are, and so does a node that is a graph output or a state's new value (outputs stay distinct
+ * buffers: gradient clipping scales each gradient in place); a later repeat of one reads it. Returns {@code g}
+ * itself when nothing repeats.
  */
 public final class CommonSubexpressions {
     private CommonSubexpressions() {}
@@ -27,12 +31,19 @@ public final class CommonSubexpressions {
     private record Key(List<Object> op, List<Node> inputs, DType dtype, Shape shape) {}
 
     public static Graph run(Graph g) {
+        Set<Node> kept = new HashSet<>(g.outputs().values());
+        kept.addAll(g.updates().values());
         Map<Key, Node> first = new HashMap<>();
         Map<Node, Node> same = new HashMap<>(); // a repeat -> the earlier node it equals
         for (Node n : g.nodes()) {
             if (isSource(n.op())) continue;
             List<Node> ins = n.inputs().stream().map(i -> same.getOrDefault(i, i)).toList();
-            Node earlier = first.putIfAbsent(new Key(attributes(n.op()), ins, n.dtype(), n.shape()), n);
+            Key key = new Key(attributes(n.op()), ins, n.dtype(), n.shape());
+            if (kept.contains(n)) { // an output or a state's new value stays its own buffer (a caller may scale one gradient in place)
+                first.putIfAbsent(key, n);
+                continue;
+            }
+            Node earlier = first.putIfAbsent(key, n);
             if (earlier != null) same.put(n, earlier);
         }
         if (same.isEmpty()) return g;

@@ -67,6 +67,27 @@ class CommonSubexpressionsTest {
                 """, g.toString());
     }
 
+    /** Two outputs of the same expression stay two nodes (distinct buffers); an inner repeat of an output reads it. */
+    @Test
+    void outputsStayDistinct() {
+        GraphBuilder b = new GraphBuilder("g");
+        Node x = b.input("x", DType.F32, Shape.of(B, Dim.of(4)));
+        b.output("a", b.unary(Op.UnaryFn.NEG, x));
+        b.output("b", b.unary(Op.UnaryFn.NEG, x));
+        b.output("c", b.unary(Op.UnaryFn.EXP, b.unary(Op.UnaryFn.NEG, x)));
+        assertEquals("""
+                graph g {
+                  %0 = input x : f32[B, 4]
+                  %1 = neg %0 : f32[B, 4]
+                  %2 = neg %0 : f32[B, 4]
+                  %3 = exp %1 : f32[B, 4]
+                  output a = %1
+                  output b = %2
+                  output c = %3
+                }
+                """, Verifier.verify(CommonSubexpressions.run(b.build())).toString());
+    }
+
     @Test
     void aGraphWithoutRepeatsIsReturnedAsItIs() {
         GraphBuilder b = new GraphBuilder("g");
